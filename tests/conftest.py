@@ -1,0 +1,34 @@
+"""Shared fixtures: one loaded Whisper model and one loaded bank for the whole test run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SPEECH = SHARED / "speech"
+
+
+@pytest.fixture(scope="session")
+def transcriber():
+    from mockinterview.transcribe import WhisperTranscriber
+
+    return WhisperTranscriber()
+
+
+@pytest.fixture(scope="session")
+def bank():
+    from mockinterview.bank import load_bank
+
+    return load_bank(ROOT / "rubrics")
+
+
+@pytest.fixture
+def recordings(tmp_path, monkeypatch):
+    """A private recordings folder, also exported as MOCKINTERVIEW_RECORDINGS."""
+    d = tmp_path / "recordings"
+    d.mkdir()
+    monkeypatch.setenv("MOCKINTERVIEW_RECORDINGS", str(d))
+    return d
