@@ -7,8 +7,6 @@ and exit status 2, so a broken file or device never shows a traceback.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
