@@ -1,0 +1,467 @@
+"""A small OpenAI-compatible HTTP server whose "model" is a script, for tests and benchmarks.
+
+No language model can run on a test machine, so tests talk real HTTP, through the real ``openai``
+client, to this server instead: it serves ``GET /v1/models`` and ``POST /v1/chat/completions``
+(plain JSON, and Server-Sent Events when ``stream`` is true, ending with ``data: [DONE]``). Each
+test scripts what the "model" answers - a queue of :class:`ScriptedReply` or a handler function -
+and can inject every fault the interviewer must survive: a reply slower than the client's timeout,
+429 with Retry-After, 500/503, a dropped connection, malformed or truncated JSON, empty content, a
+refusal, a context-length error, a stream that stops mid-sentence, and a server that rejects the
+``json_schema`` response format. Every request received is recorded, so a test can assert on the
+prompts the client sent.
+
+Usage::
+
+    with ScriptedOpenAIServer() as srv:
+        srv.script(ScriptedReply.text("Why that threshold?"), ScriptedReply.rate_limited(1))
+        client = OpenAI(base_url=srv.base_url, api_key="x")
+        ...
+        assert "BEGIN" in srv.requests[0].prompt_text
+
+HTTP/1.1 with chunked transfer encoding is used for streams, so a stream cut mid-way is a real
+protocol error on the client side (an incomplete chunked body), as with a crashed server.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+
+__all__ = ["RecordedRequest", "ScriptedOpenAIServer", "ScriptedReply"]
+
+Fault = Literal[
+    None,
+    "drop",  # close the connection without any response
+    "malformed_json",  # 200 with a body that is not JSON
+    "truncated_json",  # 200 with a JSON body cut in the middle
+    "cut_stream",  # streaming: send part of the content, then close the connection abruptly
+    "stream_no_finish",  # streaming: send part of the content, then end cleanly with no finish
+]
+
+_TOKEN_RE = re.compile(r"\S+\s*|\s+")
+
+
+@dataclass
+class ScriptedReply:
+    """One scripted answer of the "model". Build them with the class methods.
+
+    ``delay_s`` waits before the first byte (a hung model); ``token_delay_s`` (None: the server's
+    default) is the time per token, spent between stream chunks or, when not streaming, before the
+    whole body (so both modes take the same generation time, as a real server would).
+    """
+
+    content: str = ""
+    status: int = 200
+    error: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    refusal: str | None = None
+    finish_reason: str = "stop"
+    delay_s: float = 0.0
+    token_delay_s: float | None = None
+    fault: Fault = None
+    cut_at: int | None = None  # characters of content sent before a cut_stream / stream_no_finish
+
+    # ---- normal replies
+    @classmethod
+    def text(cls, content: str, **kw: Any) -> ScriptedReply:
+        return cls(content=content, **kw)
+
+    @classmethod
+    def json(cls, obj: Any, **kw: Any) -> ScriptedReply:
+        return cls(content=json.dumps(obj), **kw)
+
+    # ---- faults
+    @classmethod
+    def hang(cls, seconds: float) -> ScriptedReply:
+        """Answer only after ``seconds``: longer than the client's timeout."""
+        return cls(content="too late", delay_s=seconds)
+
+    @classmethod
+    def rate_limited(cls, retry_after: float | None = 1.0) -> ScriptedReply:
+        headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
+        return cls(status=429, headers=headers, error={
+            "message": "Rate limit reached for requests", "type": "requests",
+            "code": "rate_limit_exceeded"})
+
+    @classmethod
+    def server_error(cls, status: int = 500) -> ScriptedReply:
+        return cls(status=status, error={"message": f"The server had an error ({status})",
+                                         "type": "server_error", "code": None})
+
+    @classmethod
+    def drop(cls) -> ScriptedReply:
+        return cls(fault="drop")
+
+    @classmethod
+    def malformed_json(cls) -> ScriptedReply:
+        return cls(fault="malformed_json")
+
+    @classmethod
+    def truncated_json(cls) -> ScriptedReply:
+        return cls(fault="truncated_json")
+
+    @classmethod
+    def empty(cls) -> ScriptedReply:
+        return cls(content="")
+
+    @classmethod
+    def refusal_reply(cls, text: str = "I'm sorry, I can't help with that.") -> ScriptedReply:
+        return cls(content="", refusal=text)
+
+    @classmethod
+    def context_too_long(cls) -> ScriptedReply:
+        return cls(status=400, error={
+            "message": "This model's maximum context length is 8192 tokens. However, your "
+                       "messages resulted in 9100 tokens. Please reduce the length of the messages.",
+            "type": "invalid_request_error", "param": "messages",
+            "code": "context_length_exceeded"})
+
+    @classmethod
+    def cut_stream(cls, content: str, cut_at: int) -> ScriptedReply:
+        """Stream ``content[:cut_at]`` and then drop the connection (a crashed server)."""
+        return cls(content=content, fault="cut_stream", cut_at=cut_at)
+
+    @classmethod
+    def stream_without_finish(cls, content: str, cut_at: int) -> ScriptedReply:
+        """Stream ``content[:cut_at]`` and end the body cleanly without a finish reason."""
+        return cls(content=content, fault="stream_no_finish", cut_at=cut_at)
+
+
+@dataclass
+class RecordedRequest:
+    """One request the server received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None
+    received: float
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return list((self.body or {}).get("messages") or [])
+
+    @property
+    def prompt_text(self) -> str:
+        """All message contents joined: what the model would have read."""
+        out = []
+        for m in self.messages:
+            c = m.get("content")
+            if isinstance(c, list):
+                c = "".join(p.get("text", "") for p in c if isinstance(p, dict))
+            out.append(f"[{m.get('role')}]\n{c or ''}")
+        return "\n".join(out)
+
+    @property
+    def stream(self) -> bool:
+        return bool((self.body or {}).get("stream"))
+
+    @property
+    def response_format(self) -> str | None:
+        rf = (self.body or {}).get("response_format")
+        return rf.get("type") if isinstance(rf, dict) else None
+
+
+Handler = Callable[[RecordedRequest], ScriptedReply]
+
+
+class ScriptedOpenAIServer:
+    """An OpenAI-compatible server on 127.0.0.1 (random port) answering from a script.
+
+    ``models``: ids listed by /v1/models; a chat request for another model gets 404.
+    ``api_key``: when set, requests without ``Authorization: Bearer <api_key>`` get 401.
+    ``reject_json_schema``: answer 400 to any request with ``response_format`` json_schema, as
+    servers without structured output do.
+    ``token_delay_s``: default generation time per token.
+    ``default``: the reply used when the queue is empty and no handler is set (None: 500 with
+    "no scripted reply left", which a test sees as a fault).
+    """
+
+    def __init__(self, *, models: list[str] | None = None, api_key: str | None = None,
+                 reject_json_schema: bool = False, token_delay_s: float = 0.0,
+                 handler: Handler | None = None, default: ScriptedReply | None = None):
+        self.models = list(models or ["scripted-model"])
+        self.api_key = api_key
+        self.reject_json_schema = reject_json_schema
+        self.token_delay_s = token_delay_s
+        self.handler = handler
+        self.default = default
+        self.requests: list[RecordedRequest] = []
+        self._queue: deque[ScriptedReply] = deque()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> ScriptedOpenAIServer:
+        owner = self
+
+        class _Handler(_RequestHandler):
+            server_owner = owner
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="scripted-openai",
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; pending delays end at once. Afterwards the port refuses connections."""
+        self._stopping.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> ScriptedOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "server not started"
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        """What to give ``OpenAI(base_url=...)`` or OPENAI_BASE_URL."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    # ------------------------------------------------------------------ scripting
+
+    def script(self, *replies: ScriptedReply) -> None:
+        """Append replies to the queue; each chat request takes the next one."""
+        with self._lock:
+            self._queue.extend(replies)
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+    def chat_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def _next_reply(self, req: RecordedRequest) -> ScriptedReply:
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+        if self.handler is not None:
+            return self.handler(req)
+        if self.default is not None:
+            return self.default
+        return ScriptedReply.server_error(500)
+
+    def _sleep(self, seconds: float) -> bool:
+        """Sleep unless the server stops; False when it stopped."""
+        if seconds <= 0:
+            return not self._stopping.is_set()
+        return not self._stopping.wait(seconds)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_owner: ScriptedOpenAIServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr
+        return
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _record(self, body: dict[str, Any] | None) -> RecordedRequest:
+        req = RecordedRequest(method=self.command, path=self.path,
+                              headers={k.lower(): v for k, v in self.headers.items()},
+                              body=body, received=time.monotonic())
+        with self.server_owner._lock:
+            self.server_owner.requests.append(req)
+        return req
+
+    def _send_json(self, status: int, obj: Any, headers: dict[str, str] | None = None,
+                   raw: bytes | None = None) -> None:
+        data = raw if raw is not None else json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def _error(self, status: int, message: str, type_: str, code: str | None = None,
+               headers: dict[str, str] | None = None) -> None:
+        self._send_json(status, {"error": {"message": message, "type": type_, "param": None,
+                                           "code": code}}, headers)
+
+    def _authorised(self) -> bool:
+        key = self.server_owner.api_key
+        if key is None:
+            return True
+        if self.headers.get("Authorization", "") == f"Bearer {key}":
+            return True
+        self._error(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+        return False
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    # ------------------------------------------------------------------ routes
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        self._record(None)
+        if not self._authorised():
+            return
+        if self.path.rstrip("/").endswith("/models"):
+            self._send_json(200, {"object": "list", "data": [
+                {"id": m, "object": "model", "created": 0, "owned_by": "scripted"}
+                for m in self.server_owner.models]})
+            return
+        self._error(404, f"Unknown path {self.path}", "invalid_request_error")
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self._record(None)
+            self._error(400, "Request body is not JSON", "invalid_request_error")
+            return
+        req = self._record(body)
+        if not self._authorised():
+            return
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._error(404, f"Unknown path {self.path}", "invalid_request_error")
+            return
+        owner = self.server_owner
+        model = body.get("model")
+        if model not in owner.models:
+            self._error(404, f"The model `{model}` does not exist or you do not have access to it.",
+                        "invalid_request_error", "model_not_found")
+            return
+        if owner.reject_json_schema and req.response_format == "json_schema":
+            self._error(400, "response_format type 'json_schema' is not supported by this server",
+                        "invalid_request_error", "unsupported_response_format")
+            return
+        reply = owner._next_reply(req)
+        try:
+            self._answer(reply, model, req.stream)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (its timeout); nothing to do
+
+    # ------------------------------------------------------------------ answering
+
+    def _answer(self, reply: ScriptedReply, model: str, stream: bool) -> None:
+        owner = self.server_owner
+        if not owner._sleep(reply.delay_s):
+            self._drop()
+            return
+        if reply.fault == "drop":
+            self._drop()
+            return
+        if reply.status != 200:
+            err = reply.error or {"message": "error", "type": "server_error"}
+            self._send_json(reply.status, {"error": {"param": None, "code": None, **err}},
+                            reply.headers)
+            return
+        token_delay = owner.token_delay_s if reply.token_delay_s is None else reply.token_delay_s
+        tokens = _TOKEN_RE.findall(reply.content)
+        if stream and reply.fault not in ("malformed_json", "truncated_json"):
+            self._stream(reply, model, tokens, token_delay)
+            return
+        if not owner._sleep(token_delay * len(tokens)):
+            self._drop()
+            return
+        body = _completion(model, reply.content, reply.refusal, reply.finish_reason)
+        if reply.fault == "malformed_json":
+            self._send_json(200, None, raw=b"<html>502 Bad Gateway</html> {not json")
+        elif reply.fault == "truncated_json":
+            data = json.dumps(body).encode()
+            self._send_json(200, None, raw=data[: len(data) // 2])
+        else:
+            self._send_json(200, body)
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _event(self, obj: Any) -> None:
+        payload = obj if isinstance(obj, str) else json.dumps(obj)
+        self._chunk(f"data: {payload}\n\n".encode())
+
+    def _stream(self, reply: ScriptedReply, model: str, tokens: list[str],
+                token_delay: float) -> None:
+        owner = self.server_owner
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        cid = f"chatcmpl-scripted-{int(time.monotonic() * 1e6)}"
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+            return {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()),
+                    "model": model, "choices": [{"index": 0, "delta": delta,
+                                                 "finish_reason": finish, "logprobs": None}]}
+
+        self._event(chunk({"role": "assistant", "content": ""}))
+        if reply.refusal is not None:
+            self._event(chunk({"refusal": reply.refusal}))
+            self._event(chunk({}, "stop"))
+            self._event("[DONE]")
+            self._chunk(b"")
+            return
+        limit = len(reply.content) if reply.cut_at is None else reply.cut_at
+        sent = 0
+        for tok in tokens:
+            if reply.fault in ("cut_stream", "stream_no_finish") and sent >= limit:
+                break
+            if not owner._sleep(token_delay):
+                self._drop()
+                return
+            piece = tok
+            if reply.fault in ("cut_stream", "stream_no_finish"):
+                piece = tok[: max(0, limit - sent)]
+            self._event(chunk({"content": piece}))
+            sent += len(piece)
+        if reply.fault == "cut_stream":
+            self._drop()  # no terminating chunk: the client sees an incomplete body
+            return
+        if reply.fault != "stream_no_finish":
+            self._event(chunk({}, reply.finish_reason))
+            self._event("[DONE]")
+        self._chunk(b"")
+
+
+def _completion(model: str, content: str, refusal: str | None, finish: str) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-scripted-{int(time.monotonic() * 1e6)}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "finish_reason": finish, "logprobs": None,
+                     "message": {"role": "assistant", "content": content if refusal is None else None,
+                                 "refusal": refusal}}],
+        "usage": {"prompt_tokens": 0, "completion_tokens": len(_TOKEN_RE.findall(content)),
+                  "total_tokens": len(_TOKEN_RE.findall(content))},
+    }
