@@ -1,0 +1,322 @@
+"""The offline rubric engine: deterministic scoring from the bank's key points and rubrics.
+
+How each criterion ``measure`` becomes a level 1-5:
+
+- coverage: share of key points covered (an accepted phrasing, or a close paraphrase of the point);
+- correctness: coverage, two levels down per stated misconception;
+- depth: specifics (examples, numbers, trade-offs, causes) counted only beside covered points, so
+  a long answer that covers nothing stays shallow;
+- structure: STAR parts for behavioural answers; signposting and coverage otherwise;
+- communication: pace, fillers, long pauses and length, from the delivery metrics;
+- tests / code_quality / explanation: the coding run's results and the spoken walk-through.
+
+Answers that try to instruct the grader, or that are bare keyword lists, are capped at level 2:
+the candidate's words are data, never instructions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+from ..models import (
+    CriterionScore,
+    Delivery,
+    Feedback,
+    FollowUpPlan,
+    Question,
+    QuestionScore,
+    RoleProfile,
+)
+from ..scoring import (
+    SIGNPOSTS,
+    Tokens,
+    content_stems,
+    find_misconceptions,
+    injection_attempts,
+    is_keyword_list,
+    match_key_point,
+    specifics_count,
+    star_parts,
+)
+from .base import AnswerContext
+
+OPENERS = {
+    "friendly": "Thanks, that's helpful. ",
+    "neutral": "",
+    "demanding": "That leaves something out. ",
+}
+
+
+def _level_from_share(share: float) -> int:
+    for level, threshold in ((5, 0.8), (4, 0.6), (3, 0.4), (2, 0.2)):
+        if share >= threshold:
+            return level
+    return 1
+
+
+class OfflineBrain:
+    """The default brain: no network, same answer every time."""
+
+    name = "offline"
+
+    def __init__(self, style: str = "neutral"):
+        self.style = style
+
+    # ------------------------------------------------------------------ follow-ups
+
+    def follow_up(self, ctx: AnswerContext) -> Iterator[str]:
+        if len(ctx.follow_ups) >= min(1, ctx.max_follow_ups):
+            return
+        tokens = Tokens.of(ctx.transcript)
+        if injection_attempts(ctx.transcript) or len(tokens) < 3:
+            return
+        covered = {kp.id for kp in ctx.question.key_points
+                   if match_key_point(tokens, kp).covered}
+        asked = set(ctx.follow_ups)
+        for probe in ctx.question.probes:
+            if probe.key_point not in covered and probe.text not in asked:
+                yield (OPENERS.get(ctx.style, "") + probe.text).strip()
+                return
+
+    # ------------------------------------------------------------------ scoring
+
+    def score(self, ctx: AnswerContext) -> QuestionScore:
+        q, rubric = ctx.question, ctx.rubric
+        text = ctx.transcript
+        tokens = Tokens.of(text)
+        matches = [match_key_point(tokens, kp) for kp in q.key_points]
+        covered = [m for m in matches if m.covered]
+        share = len(covered) / len(matches) if matches else 0.0
+        wrong = find_misconceptions(tokens, q)
+        injected = injection_attempts(text)
+        keyword_list = is_keyword_list(tokens)
+        notes: list[str] = []
+        if injected:
+            notes.append("the answer tries to instruct the grader; capped at level 2")
+        if keyword_list:
+            notes.append("a list of terms without explanation; capped at level 2")
+        if wrong:
+            notes.append(f"{len(wrong)} stated misconception(s)")
+
+        cov_level = _level_from_share(share)
+        if len(tokens) < 12:
+            cov_level = min(cov_level, 2)
+        evidence_cov = [m.evidence for m in covered if m.evidence][:3]
+
+        results: list[CriterionScore] = []
+        for crit in rubric.criteria:
+            level, why, evidence = self._criterion(crit.measure, ctx, tokens, matches, share,
+                                                   cov_level, wrong, evidence_cov)
+            if injected or keyword_list:
+                level = min(level, 2)
+            results.append(CriterionScore(criterion=crit.id, level=level, rationale=why,
+                                          evidence=evidence))
+        weights = {c.id: c.weight for c in rubric.criteria}
+        overall = sum(weights[r.criterion] * r.level for r in results) / sum(weights.values())
+        if injected or keyword_list:
+            overall = min(overall, 2.0)
+        return QuestionScore(
+            question_id=q.id, section=q.section, criteria=results, overall=round(overall, 2),
+            covered=[m.key_point for m in covered],
+            missed=[m.key_point for m in matches if not m.covered],
+            engine=self.name, notes=notes,
+        )
+
+    def _criterion(self, measure: str, ctx: AnswerContext, tokens: Tokens, matches, share: float,
+                   cov_level: int, wrong: list[str], evidence_cov: list[str]
+                   ) -> tuple[int, str, list[str]]:
+        q = ctx.question
+        n_cov = sum(1 for m in matches if m.covered)
+        if measure == "coverage":
+            missed = [m.key_point for m in matches if not m.covered]
+            why = f"covers {n_cov} of {len(matches)} key points"
+            if missed:
+                why += f"; missing: {', '.join(missed[:3])}"
+            return cov_level, why, evidence_cov
+        if measure == "correctness":
+            level = max(1, cov_level - 2 * len(wrong))
+            why = f"{n_cov} of {len(matches)} key points stated correctly"
+            if wrong:
+                why += f"; misconception: {wrong[0][:80]}"
+                return min(level, 2), why, wrong[:2]
+            return level, why, evidence_cov
+        if measure == "depth":
+            return self._depth(ctx.transcript, tokens, cov_level, evidence_cov)
+        if measure == "structure":
+            if q.section in ("behavioral", "introduction"):
+                parts = star_parts(ctx.transcript)
+                if q.section == "behavioral":
+                    level = 1 + sum(1 for p in ("situation", "task", "action", "result") if p in parts)
+                    if "reflection" in parts and level >= 4:
+                        level = 5 if level == 5 or len(parts) == 5 else level
+                    level = min(5, level)
+                    if len(tokens) < 40:
+                        level = min(level, 2)
+                    missing = [p for p in ("situation", "task", "action", "result") if p not in parts]
+                    why = "STAR: " + (", ".join(parts) or "no parts") + " present"
+                    if missing:
+                        why += f"; missing {', '.join(missing)}"
+                    return level, why, list(dict.fromkeys(parts.values()))[:3]
+            signposts = len(SIGNPOSTS.findall(ctx.transcript))
+            level = min(5, max(1, cov_level - 1 + min(2, signposts)))
+            if len(tokens) < 25:
+                level = min(level, 2)
+            return level, f"{signposts} signposts; {n_cov} key points in order", evidence_cov[:1]
+        if measure == "communication":
+            return self._communication(ctx.delivery, tokens)
+        if measure == "tests":
+            run = ctx.coding or {}
+            total, passed = int(run.get("total", 0)), int(run.get("passed", 0))
+            if not total:
+                return 1, "no code was run", []
+            lvl = _level_from_share(passed / total)
+            if passed == total:
+                lvl = 5
+            return lvl, f"{passed} of {total} hidden test cases passed", []
+        if measure == "code_quality":
+            run = ctx.coding or {}
+            if not run.get("total"):
+                return 1, "no code was submitted", []
+            issues = list(run.get("static_issues", []))
+            level = max(1, 5 - len(issues))
+            if run.get("passed", 0) == 0:
+                level = min(level, 2)
+            why = "no static issues" if not issues else "; ".join(issues[:3])
+            return level, why, []
+        if measure == "explanation":
+            return max(1, min(5, cov_level)), f"explains {n_cov} of {len(matches)} points", \
+                evidence_cov
+        return cov_level, "", evidence_cov
+
+    def _depth(self, text: str, tokens: Tokens, cov_level: int, evidence: list[str]
+               ) -> tuple[int, str, list[str]]:
+        spec = specifics_count(text)
+        level = 1 + min(3, spec // 2) + (1 if spec >= 8 else 0)
+        # depth cannot outrun substance: specifics around nothing relevant are padding
+        level = min(level, cov_level + 1)
+        if len(tokens) < 30:
+            level = min(level, 2)
+        return max(1, level), f"{spec} specifics (examples, numbers, trade-offs, reasons)", \
+            evidence[:2]
+
+    def _communication(self, deliveries: list[Delivery], tokens: Tokens
+                       ) -> tuple[int, str, list[str]]:
+        words = len(tokens)
+        if words < 12:
+            return 1, f"only {words} words", []
+        level = 4
+        reasons = []
+        timed = [d for d in deliveries if d.wpm > 0]
+        if timed:
+            wpm = sum(d.wpm for d in timed) / len(timed)
+            if wpm < 90 or wpm > 200:
+                level -= 1
+                reasons.append(f"pace {wpm:.0f} wpm")
+            else:
+                reasons.append(f"steady pace {wpm:.0f} wpm")
+            pauses = sum(d.long_pauses for d in timed)
+            if pauses >= 3:
+                level -= 1
+                reasons.append(f"{pauses} long pauses")
+        fillers = sum(d.filler_count for d in deliveries)
+        rate = 100 * fillers / max(1, words)
+        if rate > 6:
+            level -= 1
+            reasons.append(f"{fillers} fillers")
+        elif fillers == 0 and words >= 60:
+            level += 1
+            reasons.append("no fillers")
+        if words < 30:
+            level = min(level, 2)
+        return max(1, min(5, level)), "; ".join(reasons) or f"{words} words", []
+
+    # ------------------------------------------------------------------ feedback
+
+    def feedback(self, scores: list[QuestionScore], questions: dict[str, Question],
+                 style: str) -> Feedback:
+        if not scores:
+            return Feedback(summary="No answers were scored in this session.",
+                            next_steps=["Run a full interview to get feedback."],
+                            engine=self.name)
+        by_crit: dict[str, list[int]] = defaultdict(list)
+        for s in scores:
+            for c in s.criteria:
+                by_crit[c.criterion].append(c.level)
+        avg = {k: sum(v) / len(v) for k, v in by_crit.items()}
+        ranked = sorted(avg, key=lambda k: (-avg[k], k))
+        best_q = max(scores, key=lambda s: s.overall)
+        worst_q = min(scores, key=lambda s: s.overall)
+        missed_topics: dict[str, int] = defaultdict(int)
+        for s in scores:
+            q = questions.get(s.question_id)
+            if q and s.missed:
+                for t in q.topics or [q.section]:
+                    missed_topics[t] += len(s.missed)
+        strengths = [f"{_nice(ranked[0])}: averaged {avg[ranked[0]]:.1f}/5 across your answers."]
+        if len(ranked) > 1:
+            strengths.append(f"{_nice(ranked[1])}: averaged {avg[ranked[1]]:.1f}/5.")
+        bq = questions.get(best_q.question_id)
+        if bq:
+            strengths[-1] += f" Your best answer was on \"{_short(bq.text)}\"."
+        weakest = sorted(avg, key=lambda k: (avg[k], k))
+        improvements = [f"{_nice(weakest[0])}: averaged {avg[weakest[0]]:.1f}/5."]
+        wq = questions.get(worst_q.question_id)
+        if wq and worst_q.missed:
+            kp = wq.key_point(worst_q.missed[0])
+            improvements.append(f"On \"{_short(wq.text)}\" you did not cover: "
+                                f"{kp.point if kp else worst_q.missed[0]}")
+        elif len(weakest) > 1:
+            improvements.append(f"{_nice(weakest[1])}: averaged {avg[weakest[1]]:.1f}/5.")
+        topics = sorted(missed_topics, key=lambda t: (-missed_topics[t], t))[:3]
+        focus = topics or [weakest[0]]
+        next_step = (f"Practise two {focus[0]} questions out loud this week, covering each key "
+                     "point with an example, and record yourself.")
+        asked = {s.question_id for s in scores}
+        practice = [q.id for q in questions.values()
+                    if q.id not in asked and set(q.topics) & set(focus)][:4]
+        overall = sum(s.overall for s in scores) / len(scores)
+        tone = {"friendly": "Nice work today. ", "demanding": "", "neutral": ""}.get(style, "")
+        summary = (f"{tone}Overall you averaged {overall:.1f} out of 5 over {len(scores)} "
+                   f"answers.")
+        return Feedback(
+            summary=summary, strengths=strengths, improvements=improvements,
+            next_steps=[next_step],
+            follow_up=FollowUpPlan(focus=focus, questions=practice,
+                                   suggested_date=(date.today() + timedelta(days=3)).isoformat()),
+            engine=self.name,
+        )
+
+    # ------------------------------------------------------------------ candidate's questions
+
+    def answer_candidate(self, text: str, profile: RoleProfile, style: str) -> Iterator[str]:
+        asked = set(content_stems(text))
+        best, best_score = None, 0.0
+        for ans in profile.answers:
+            score = 0.0
+            for topic in ans.topics:
+                stems = content_stems(topic) or [topic.lower()]
+                hit = sum(1 for s in stems if s in asked) / len(stems)
+                score = max(score, hit)
+            if score > best_score:
+                best, best_score = ans, score
+        if best is not None and best_score >= 0.5:
+            yield from _sentences(best.answer)
+        else:
+            yield from _sentences(profile.fallback)
+
+
+def _sentences(text: str) -> Iterator[str]:
+    for s in re.split(r"(?<=[.!?])\s+", text.strip()):
+        if s:
+            yield s
+
+
+def _nice(criterion_id: str) -> str:
+    return criterion_id.replace("_", " ").replace("-", " ").capitalize()
+
+
+def _short(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"

@@ -1,0 +1,305 @@
+"""The session folder is the single source of truth; this module reads and writes it.
+
+- ``session.json`` is written atomically (temp file, fsync, rename, fsync of the folder) after every
+  turn, so a crash or power cut leaves either the previous or the new complete file.
+- ``index.db`` (SQLite, named migrations) under the recordings folder indexes every session for
+  ``sessions`` and ``progress``; it can be rebuilt from the folders at any time.
+- Secrets never reach disk: every JSON text written here is scrubbed of the API key's value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .errors import SessionError, StorageError
+from .models import SCHEMA_VERSION, Session
+
+SESSION_FILE = "session.json"
+INDEX_FILE = "index.db"
+
+
+def secret_values() -> list[str]:
+    """Values that must never be written: the API key from the environment."""
+    out = []
+    for name in ("OPENAI_API_KEY",):
+        v = os.environ.get(name, "").strip()
+        if len(v) >= 6:
+            out.append(v)
+    return out
+
+
+def scrub(text: str) -> str:
+    for v in secret_values():
+        text = text.replace(v, "[redacted]")
+    return text
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write text so that readers see the old or the new file, never a torn one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(scrub(text))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        try:
+            dfd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:
+            pass
+    except OSError as e:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise StorageError(f"{path}: cannot write ({e.strerror or e}); what was saved before "
+                           "is intact") from None
+
+
+def slugify(text: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s[:40] or "session"
+
+
+def new_session_dir(recordings: Path, slug: str, now: datetime | None = None) -> Path:
+    """Create a fresh, unique session folder (safe when two interviews start at once)."""
+    now = now or datetime.now()
+    try:
+        recordings.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StorageError(f"{recordings}: cannot create the recordings folder "
+                           f"({e.strerror})") from None
+    base = f"{now:%Y%m%d-%H%M%S}-{slugify(slug)}"
+    for n in range(1000):
+        name = base if n == 0 else f"{base}-{n}"
+        d = recordings / name
+        try:
+            d.mkdir()  # exclusive: fails if another process took the name
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise StorageError(f"{d}: cannot create ({e.strerror})") from None
+        (d / "audio").mkdir()
+        return d
+    raise StorageError(f"{recordings}: too many sessions named {base}")
+
+
+def save_session(session: Session, folder: Path) -> None:
+    atomic_write_text(Path(folder) / SESSION_FILE, session.model_dump_json(indent=2))
+
+
+def load_session(folder: Path) -> Session:
+    """Read and validate session.json; SessionError says what is wrong with which file."""
+    path = Path(folder) / SESSION_FILE
+    if not path.exists():
+        raise SessionError(f"{path}: missing (not a session folder?)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SessionError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as e:
+        what = "truncated" if e.pos >= len(text.rstrip()) - 1 else "invalid JSON"
+        raise SessionError(f"{path}:{e.lineno}: {what} ({e.msg})") from None
+    except RecursionError:
+        raise SessionError(f"{path}: nested too deeply") from None
+    if not isinstance(raw, dict):
+        raise SessionError(f"{path}: expected a JSON object")
+    version = raw.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise SessionError(f"{path}: schema_version {version!r} is not supported "
+                           f"(this program reads {SCHEMA_VERSION})")
+    try:
+        return Session.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise SessionError(f"{path}: {loc}: {msg}") from None
+    except RecursionError:
+        raise SessionError(f"{path}: nested too deeply") from None
+
+
+def session_dirs(recordings: Path) -> list[Path]:
+    if not recordings.is_dir():
+        return []
+    return sorted(d for d in recordings.iterdir() if d.is_dir() and (d / SESSION_FILE).exists())
+
+
+def find_session(recordings: Path, ref: str) -> Path:
+    """A session from a folder path, its id (folder name), a unique prefix, or 'latest'."""
+    p = Path(ref).expanduser()
+    if p.is_dir():
+        if not (p / SESSION_FILE).exists():
+            raise SessionError(f"{p}: no {SESSION_FILE} here (not a session folder)")
+        return p
+    dirs = session_dirs(recordings)
+    if ref in ("latest", "last"):
+        if not dirs:
+            raise SessionError(f"{recordings}: no sessions yet")
+        return dirs[-1]
+    exact = [d for d in dirs if d.name == ref]
+    if exact:
+        return exact[0]
+    matches = [d for d in dirs if d.name.startswith(ref) or ref in d.name]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise SessionError(f"{ref}: no such session in {recordings}")
+    raise SessionError(f"{ref}: matches {len(matches)} sessions; be more specific")
+
+
+def iter_sessions(recordings: Path) -> Iterator[tuple[Path, Session | SessionError]]:
+    """Every session folder with its session, or the error that says what is wrong with it."""
+    for d in session_dirs(recordings):
+        try:
+            yield d, load_session(d)
+        except SessionError as e:
+            yield d, e
+
+
+# ----------------------------------------------------------------------------- SQLite index
+
+MIGRATIONS: list[tuple[str, str]] = [
+    ("m001_initial", """
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY, folder TEXT NOT NULL, created TEXT NOT NULL, role TEXT,
+            level TEXT, minutes INTEGER, status TEXT, engine TEXT, overall REAL,
+            follow_up_of TEXT
+        );
+        CREATE TABLE asked (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            question_id TEXT NOT NULL, section TEXT NOT NULL, asked TEXT NOT NULL
+        );
+        CREATE TABLE scores (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            question_id TEXT NOT NULL, section TEXT NOT NULL, criterion TEXT NOT NULL,
+            level INTEGER NOT NULL, source TEXT NOT NULL DEFAULT 'ai'
+        );
+        CREATE INDEX scores_session ON scores(session_id);
+        CREATE INDEX asked_session ON asked(session_id);
+    """),
+    ("m002_topics", """
+        CREATE TABLE topics (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            question_id TEXT NOT NULL, topic TEXT NOT NULL, overall REAL NOT NULL
+        );
+    """),
+]
+
+
+@contextmanager
+def open_index(recordings: Path) -> Iterator[sqlite3.Connection]:
+    recordings.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(recordings / INDEX_FILE, timeout=30, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied TEXT)")
+        done = {r[0] for r in db.execute("SELECT name FROM _migrations")}
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if not db.execute("SELECT 1 FROM _migrations WHERE name=?", (name,)).fetchone():
+                    for stmt in sql.split(";"):
+                        if stmt.strip():
+                            db.execute(stmt)
+                    db.execute("INSERT INTO _migrations VALUES (?, datetime('now'))", (name,))
+                db.execute("COMMIT")
+            except Exception:
+                db.execute("ROLLBACK")
+                raise
+        yield db
+    except sqlite3.Error as e:
+        raise StorageError(f"{recordings / INDEX_FILE}: index error ({e})") from None
+    finally:
+        db.close()
+
+
+def _index_rows(session: Session, folder: Path, db: sqlite3.Connection) -> None:
+    from .bank import load_bank  # topics come from the bank when it is available
+
+    try:
+        questions = load_bank().questions
+    except Exception:
+        questions = {}
+    scores = session.latest_scores
+    overall = (sum(s.overall for s in scores) / len(scores)) if scores else None
+    db.execute("DELETE FROM sessions WHERE id=?", (session.id,))
+    db.execute("INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?)",
+               (session.id, str(folder), session.created.isoformat(), session.plan.role,
+                session.plan.level, session.plan.minutes, session.status, session.engine,
+                overall, session.follow_up_of))
+    seen = set()
+    for t in session.turns:
+        if t.question_id and t.question_id not in seen:
+            seen.add(t.question_id)
+            db.execute("INSERT INTO asked VALUES (?,?,?,?)",
+                       (session.id, t.question_id, t.section, t.started.isoformat()))
+    for s in scores:
+        for c in s.criteria:
+            db.execute("INSERT INTO scores VALUES (?,?,?,?,?,'ai')",
+                       (session.id, s.question_id, s.section, c.criterion, c.level))
+        q = questions.get(s.question_id)
+        for topic in (q.topics if q else []):
+            db.execute("INSERT INTO topics VALUES (?,?,?,?)",
+                       (session.id, s.question_id, topic, s.overall))
+    for a in session.annotations:
+        for crit, lvl in a.levels.items():
+            db.execute("INSERT INTO scores VALUES (?,?,?,?,?,'reviewer')",
+                       (session.id, a.question_id or "", "", crit, lvl))
+
+
+def update_index(recordings: Path, session: Session, folder: Path) -> None:
+    with open_index(recordings) as db:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            _index_rows(session, folder, db)
+            db.execute("COMMIT")
+        except Exception:
+            db.execute("ROLLBACK")
+            raise
+
+
+def rebuild_index(recordings: Path) -> list[str]:
+    """Recreate the index from the session folders; returns the problems met (one per folder)."""
+    problems = []
+    with open_index(recordings) as db:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("topics", "scores", "asked", "sessions"):
+                db.execute(f"DELETE FROM {table}")
+            for folder, s in iter_sessions(recordings):
+                if isinstance(s, SessionError):
+                    problems.append(str(s))
+                    continue
+                _index_rows(s, folder, db)
+            db.execute("COMMIT")
+        except Exception:
+            db.execute("ROLLBACK")
+            raise
+    return problems
+
+
+def index_snapshot(recordings: Path) -> dict[str, list[tuple]]:
+    """All index rows, sorted: lets tests compare a live index with a rebuilt one."""
+    with open_index(recordings) as db:
+        return {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+                for t in ("sessions", "asked", "scores", "topics")}
