@@ -6,21 +6,31 @@ and exit status 2, so a broken file or device never shows a traceback.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from .errors import MockInterviewError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="A voice-driven mock interviewer for ML, data-science and GenAI roles.")
+rubrics_app = typer.Typer(no_args_is_help=True, help="Check the question bank and rubrics.")
+questions_app = typer.Typer(no_args_is_help=True, help="Browse the question bank.")
+app.add_typer(rubrics_app, name="rubrics")
+app.add_typer(questions_app, name="questions")
 console = Console()
 err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -28,8 +38,385 @@ def main() -> None:
     try:
         app()
     except MockInterviewError as e:
-        err_console.print(f"[bold red]error:[/] {str(e).splitlines()[0]}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(e).splitlines()[0])}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+
+
+# ----------------------------------------------------------------------------- terminal UI
+
+
+class RichUI:
+    """The flow's UI in the terminal: who says what, progress spinners, the live clock."""
+
+    def __init__(self, con: Console | None = None):
+        self.con = con or console
+
+    def interviewer(self, text: str) -> None:
+        self.con.print(f"[bold cyan]Interviewer:[/] {escape(text)}")
+
+    def candidate(self, text: str) -> None:
+        self.con.print(f"[bold green]You:[/] {escape(text)}")
+
+    def info(self, text: str) -> None:
+        self.con.print(f"[dim]{escape(text)}[/]")
+
+    def clock(self, section: str, section_left_s: float, total_left_s: float) -> None:
+        self.con.print(f"[dim]⏱ {section.replace('_', ' ')}: {_mmss(section_left_s)} left in "
+                       f"section, {_mmss(total_left_s)} in the interview[/]")
+
+    @contextlib.contextmanager
+    def step(self, label: str) -> Iterator[None]:
+        with self.con.status(f"{escape(label)}…"):
+            yield
+
+
+def _mmss(seconds: float) -> str:
+    s = max(0, int(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def _cfg():
+    from .config import load_config
+
+    return load_config()
+
+
+def _summary_table(session) -> Table:
+    table = Table(title=f"Session {session.id}")
+    for col in ("section", "question", "words", "wpm", "overall", "criteria"):
+        table.add_column(col)
+    words = {}
+    wpm = {}
+    for t in session.turns:
+        if t.question_id and t.transcript:
+            words[t.question_id] = words.get(t.question_id, 0) + len(t.transcript.text.split())
+            if t.delivery and t.delivery.wpm:
+                wpm.setdefault(t.question_id, t.delivery.wpm)
+    for s in session.latest_scores:
+        crit = ", ".join(f"{c.criterion} {c.level}" for c in s.criteria)
+        table.add_row(s.section, s.question_id, str(words.get(s.question_id, 0)),
+                      f"{wpm[s.question_id]:.0f}" if s.question_id in wpm else "-",
+                      f"{s.overall:.1f}", crit)
+    return table
+
+
+def _print_outcome(session, folder: Path) -> None:
+    console.print(_summary_table(session))
+    fb = session.feedback
+    if fb:
+        console.print(f"[bold]Feedback:[/] {escape(fb.summary)}")
+        for s in fb.strengths:
+            console.print(f"  [green]+[/] {escape(s)}")
+        for s in fb.improvements:
+            console.print(f"  [yellow]-[/] {escape(s)}")
+        for s in fb.next_steps:
+            console.print(f"  [cyan]→[/] {escape(s)}")
+    console.print(f"Session folder: [bold]{escape(str(folder))}[/]")
+
+
+# ----------------------------------------------------------------------------- interviews
+
+
+@app.command()
+def demo(
+    engine: str = typer.Option(None, help="offline or llm (default: llm when configured)"),
+    model: str = typer.Option(None, help="faster-whisper model name or path"),
+    play: bool = typer.Option(True, help="play speech when an output device exists"),
+) -> None:
+    """Run a short complete interview with a synthetic candidate (no microphone, no key)."""
+    from .bank import load_bank
+    from .demo import DemoAnswers, default_cache, demo_plan
+    from .runner import RunOptions, new_session, run_interview
+
+    cfg = _cfg()
+    bank = load_bank(cfg.rubrics)
+    plan = demo_plan(bank)
+    eng = cfg.resolved_engine(engine)
+    session, folder = new_session(cfg, plan, eng, model or cfg.stt.model or "tiny.en", "demo")
+    console.print(f"[bold]Demo interview[/] ({eng} engine) → {escape(str(folder))}")
+    with console.status("loading the speech model…"):
+        from .transcribe import WhisperTranscriber
+
+        tr = WhisperTranscriber(model or cfg.stt.model)
+    session = run_interview(cfg, session, folder, DemoAnswers(default_cache()),
+                            RunOptions(engine=eng, model=model, play=play), ui=RichUI(),
+                            bank=bank, transcriber=tr)
+    _print_outcome(session, folder)
+
+
+@app.command()
+def start(
+    role: str = typer.Option("ml-engineer", help="ml-engineer, data-scientist or genai-engineer"),
+    level: str = typer.Option("mid", help="junior, mid or senior"),
+    minutes: int = typer.Option(30, help="30, 45 or 60"),
+    sections: str = typer.Option(None, help="comma-separated sections to include"),
+    focus: str = typer.Option(None, help="a topic to lean toward"),
+    style: str = typer.Option(None, help="friendly, neutral or demanding"),
+    text: bool = typer.Option(False, "--text", help="type your answers"),
+    answers: Path = typer.Option(None, help="a folder of answer audio files, one per answer"),
+    engine: str = typer.Option(None, help="offline or llm"),
+    model: str = typer.Option(None, help="faster-whisper model name or path"),
+    input_device: str = typer.Option(None, help="microphone (see `devices`)"),
+    output_device: str = typer.Option(None, help="speaker (see `devices`)"),
+    follow_up: str = typer.Option(None, "--follow-up", help="a session to follow up on"),
+    seed: int = typer.Option(None, help="seed for question choice"),
+    play: bool = typer.Option(True, help="play speech when an output device exists"),
+) -> None:
+    """Start a mock interview."""
+    from .bank import load_bank
+    from .models import LEVELS, ROLES, STYLES
+    from .plan import make_plan
+    from .runner import RunOptions, new_session, run_interview
+
+    cfg = _cfg()
+    if role not in ROLES:
+        fail(f"--role: unknown role {role!r} (choose from {', '.join(ROLES)})")
+    if level not in LEVELS:
+        fail(f"--level: unknown level {level!r} (choose from {', '.join(LEVELS)})")
+    style = style or cfg.style
+    if style not in STYLES:
+        fail(f"--style: unknown style {style!r} (choose from {', '.join(STYLES)})")
+    if minutes < 5 or minutes > 180:
+        fail("--minutes: choose between 5 and 180 (30, 45 or 60 are typical)")
+    if input_device:
+        cfg.audio.input_device = input_device
+    if output_device:
+        cfg.audio.output_device = output_device
+    bank = load_bank(cfg.rubrics)
+    history = None
+    if follow_up:
+        from .progress import history_for_follow_up
+
+        history = history_for_follow_up(cfg.recordings_dir(), follow_up, bank)
+    else:
+        from .progress import recent_history
+
+        history = recent_history(cfg.recordings_dir(), role)
+    secs = [s.strip() for s in sections.split(",")] if sections else None
+    plan = make_plan(bank, role, level, minutes, sections=secs, focus=focus, style=style,
+                     seed=seed, history=history)
+    source = _source(cfg, text, answers)
+    eng = cfg.resolved_engine(engine)
+    session, folder = new_session(cfg, plan, eng, model or cfg.stt.model or "tiny.en",
+                                  source.kind, follow_up_of=follow_up)
+    console.print(f"[bold]Interview[/] {escape(session.id)} ({eng} engine, {source.kind} answers)")
+    for r in plan.reasons:
+        console.print(f"[dim]plan: {escape(r)}[/]")
+    try:
+        session = run_interview(cfg, session, folder, source,
+                                RunOptions(engine=eng, model=model, play=play), ui=RichUI(),
+                                bank=bank, fallback_text=input)
+    except KeyboardInterrupt:
+        console.print(f"\nSaved. Continue with: [bold]mockinterview resume {escape(folder.name)}[/]")
+        raise typer.Exit(130) from None
+    _print_outcome(session, folder)
+
+
+def _source(cfg, text: bool, answers: Path | None):
+    from .listen import FileAnswers, TextAnswers
+
+    if text:
+        return TextAnswers()
+    if answers:
+        return FileAnswers(answers)
+    try:
+        from .capture import MicAnswers
+    except ImportError as e:
+        fail(f"live microphone capture is unavailable ({e}); use --text or --answers DIR")
+    return MicAnswers.from_config(cfg)
+
+
+@app.command()
+def resume(
+    session: str = typer.Argument(..., help="session folder, id, or 'latest'"),
+    text: bool = typer.Option(False, "--text", help="type your answers"),
+    answers: Path = typer.Option(None, help="a folder of answer audio files"),
+    engine: str = typer.Option(None, help="offline or llm"),
+    model: str = typer.Option(None, help="faster-whisper model name or path"),
+    play: bool = typer.Option(True),
+) -> None:
+    """Continue an interrupted interview from its last complete turn."""
+    from .runner import RunOptions
+    from .runner import resume as do_resume
+    from .store import find_session
+
+    cfg = _cfg()
+    folder = find_session(cfg.recordings_dir(), session)
+    source = _source(cfg, text, answers)
+    try:
+        s = do_resume(cfg, folder, source, RunOptions(engine=engine, model=model, play=play),
+                      ui=RichUI())
+    except KeyboardInterrupt:
+        console.print(f"\nSaved. Continue with: [bold]mockinterview resume {escape(folder.name)}[/]")
+        raise typer.Exit(130) from None
+    _print_outcome(s, folder)
+
+
+# ----------------------------------------------------------------------------- sessions
+
+
+@app.command()
+def transcribe(
+    audio: list[Path] = typer.Argument(..., help="audio files"),
+    model: str = typer.Option(None, help="faster-whisper model name or path"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON object per line and file"),
+    beam_size: int = typer.Option(5),
+) -> None:
+    """Transcribe audio files with faster-whisper (the embedded tiny.en by default)."""
+    from .transcribe import TranscribeOptions, WhisperTranscriber
+
+    cfg = _cfg()
+    tr = WhisperTranscriber(model or cfg.stt.model)
+    opts = TranscribeOptions(beam_size=beam_size)
+    failed = 0
+    for path in audio:
+        try:
+            t = tr.transcribe(path, opts)
+        except MockInterviewError as e:
+            err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
+            failed += 1
+            continue
+        if as_json:
+            print(json.dumps({
+                "file": str(path), "text": t.text, "duration_s": t.duration_s,
+                "segments": [{"start": s.start, "end": s.end, "text": s.text,
+                              "words": [w.model_dump() for w in s.words]} for s in t.segments],
+            }), flush=True)
+        else:
+            console.print(f"[bold]{escape(str(path))}[/] ({t.duration_s:.1f} s)")
+            console.print(escape(t.text))
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+def sessions() -> None:
+    """List the sessions in the recordings folder."""
+    from .errors import SessionError
+    from .store import iter_sessions
+
+    cfg = _cfg()
+    rec = cfg.recordings_dir()
+    table = Table(title=f"Sessions in {rec}")
+    for col in ("id", "status", "role", "level", "minutes", "answers", "overall"):
+        table.add_column(col)
+    bad = 0
+    for folder, s in iter_sessions(rec):
+        if isinstance(s, SessionError):
+            err_console.print(f"[yellow]skipped:[/] {escape(str(s))}", highlight=False)
+            bad += 1
+            continue
+        sc = s.latest_scores
+        overall = f"{sum(x.overall for x in sc) / len(sc):.1f}" if sc else "-"
+        answers = sum(1 for t in s.turns if t.transcript and t.transcript.text)
+        table.add_row(folder.name, s.status, s.plan.role, s.plan.level, str(s.plan.minutes),
+                      str(answers), overall)
+    console.print(table)
+
+
+@app.command()
+def show(session: str = typer.Argument(..., help="session folder, id, or 'latest'")) -> None:
+    """Show a session's transcript, scores and feedback."""
+    from .store import find_session, load_session
+
+    cfg = _cfg()
+    folder = find_session(cfg.recordings_dir(), session)
+    s = load_session(folder)
+    console.print(f"[bold]{escape(s.id)}[/] {s.status} — {s.plan.role}, {s.plan.level}, "
+                  f"{s.plan.minutes} min, engine {escape(s.engine)}")
+    for t in s.turns:
+        if t.capture.get("command"):
+            continue
+        console.print(f"\n[bold cyan]Q{t.index} ({t.section}):[/] {escape(t.prompt_text)}")
+        if t.transcript:
+            console.print(f"[green]A:[/] {escape(t.transcript.text or '(no answer)')}")
+        if t.delivery and t.delivery.words:
+            d = t.delivery
+            console.print(f"[dim]{d.words} words, {d.wpm:.0f} wpm, {d.filler_count} fillers, "
+                          f"{d.long_pauses} long pauses[/]")
+    console.print()
+    _print_outcome(s, folder)
+
+
+# ----------------------------------------------------------------------------- bank
+
+
+@rubrics_app.command("check")
+def rubrics_check(path: Path = typer.Argument(None, help="a rubrics folder or one file")) -> None:
+    """Validate every bank file; print one line per problem: file:line: field: what is wrong."""
+    from .bank import check_bank, default_rubrics_dir
+
+    root = path or _cfg().rubrics or default_rubrics_dir()
+    bank, problems = check_bank(Path(root))
+    for p in problems:
+        print(p)
+    summary = bank.summary()
+    table = Table(title=f"{len(bank.questions)} questions in {root}")
+    table.add_column("by")
+    table.add_column("counts")
+    for k, counter in summary.items():
+        table.add_row(k, ", ".join(f"{n}: {c}" for n, c in sorted(counter.items())))
+    console.print(table)
+    if problems:
+        err_console.print(f"[red]{len(problems)} problem(s)[/]")
+        raise typer.Exit(1)
+    console.print("[green]all files are valid[/]")
+
+
+@questions_app.command("list")
+def questions_list(
+    section: str = typer.Option(None), role: str = typer.Option(None),
+    level: str = typer.Option(None), topic: str = typer.Option(None),
+) -> None:
+    """List questions, filtered by section, role, level or topic."""
+    from .bank import load_bank
+
+    bank = load_bank(_cfg().rubrics)
+    qs = bank.select(section=section, role=role, level=level, topic=topic)
+    table = Table(title=f"{len(qs)} questions")
+    for col in ("id", "section", "levels", "roles", "text"):
+        table.add_column(col, overflow="fold")
+    for q in qs:
+        table.add_row(q.id, q.section, ",".join(q.levels), ",".join(q.roles), q.text)
+    console.print(table)
+
+
+@questions_app.command("show")
+def questions_show(qid: str = typer.Argument(...)) -> None:
+    """Show one question with its key points, probes and outline."""
+    from .bank import load_bank
+
+    bank = load_bank(_cfg().rubrics)
+    q = bank.question(qid)
+    console.print(f"[bold]{escape(q.id)}[/] ({q.section}; {', '.join(q.roles)}; "
+                  f"{', '.join(q.levels)}; {q.time_limit_s} s) — {escape(bank.origin[q.id])}")
+    console.print(escape(q.text))
+    for kp in q.key_points:
+        console.print(f"  • [bold]{escape(kp.id)}[/]: {escape(kp.point)} "
+                      f"[dim]({escape(', '.join(kp.phrasings))})[/]")
+    for p in q.probes:
+        console.print(f"  ? [{escape(p.key_point)}] {escape(p.text)}")
+    if q.outline:
+        console.print(f"[dim]Outline: {escape(q.outline.strip())}[/]")
+    if q.coding:
+        console.print(f"[dim]{escape(q.coding.signature)} — {len(q.coding.cases)} hidden cases[/]")
+
+
+# ----------------------------------------------------------------------------- doctor
+
+
+@app.command()
+def doctor(mic: bool = typer.Option(False, help="also record 2 s from the microphone")) -> None:
+    """Check espeak-ng, PortAudio, the speech model, the bank and the LLM endpoint."""
+    from .doctor import run_checks
+
+    ok = True
+    for name, good, detail in run_checks(_cfg(), mic=mic):
+        mark = "[green]ok[/]" if good else "[red]FAIL[/]"
+        console.print(f"{mark} {name}: {escape(detail)}")
+        ok = ok and good
+    if not ok:
+        raise typer.Exit(1)

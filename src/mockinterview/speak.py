@@ -9,6 +9,7 @@ which we silence at the file-descriptor level so the terminal UI stays clean.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import threading
@@ -89,9 +90,14 @@ class Pyttsx3Voice:
             except Exception:
                 pass  # unknown voice id: keep the default voice rather than fail the interview
             engine.setProperty("rate", self.rate)
-            with _quiet_stdout():
-                engine.save_to_file(text, str(tmp))
-                engine.runAndWait()
+            # Measured here: the first long utterance of a fresh espeak engine sometimes ends
+            # without writing its file; a second attempt writes it. Three attempts, then fail.
+            for _attempt in range(3):
+                with _quiet_stdout(), contextlib.redirect_stdout(io.StringIO()):
+                    engine.save_to_file(text, str(tmp))
+                    engine.runAndWait()
+                if tmp.exists() and tmp.stat().st_size > 44:
+                    break
         if not tmp.exists() or tmp.stat().st_size <= 44:
             tmp.unlink(missing_ok=True)
             raise AudioError(f"{path}: text-to-speech produced no audio")

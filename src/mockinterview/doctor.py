@@ -1,0 +1,87 @@
+"""`mockinterview doctor`: check every external dependency and say exactly what to fix."""
+
+from __future__ import annotations
+
+import ctypes.util
+import tempfile
+from pathlib import Path
+
+from .config import Config
+from .errors import MockInterviewError
+
+
+def run_checks(cfg: Config, mic: bool = False) -> list[tuple[str, bool, str]]:
+    out: list[tuple[str, bool, str]] = []
+
+    # text to speech
+    try:
+        from .speak import Pyttsx3Voice
+
+        with tempfile.TemporaryDirectory() as d:
+            Pyttsx3Voice().render("Testing.", Path(d) / "t.wav")
+        out.append(("text-to-speech", True, "pyttsx3 + espeak-ng render WAV files"))
+    except MockInterviewError as e:
+        out.append(("text-to-speech", False, str(e)))
+
+    # PortAudio and devices
+    if ctypes.util.find_library("portaudio") is None:
+        out.append(("audio devices", False, "PortAudio missing: apt-get install libportaudio2 "
+                                            "(typed or file answers still work)"))
+    else:
+        try:
+            import sounddevice as sd
+
+            devs = sd.query_devices()
+            ins = [d for d in devs if d["max_input_channels"] > 0]
+            outs = [d for d in devs if d["max_output_channels"] > 0]
+            good = bool(ins)
+            detail = f"{len(ins)} input and {len(outs)} output devices"
+            if not ins:
+                detail += " — no microphone: use --text or --answers DIR"
+            out.append(("audio devices", good, detail))
+        except Exception as e:  # PortAudioError and friends
+            out.append(("audio devices", False, f"PortAudio error: {e}"))
+    if mic:
+        try:
+            from .capture import mic_check
+
+            r = mic_check(2.0)
+            out.append(("microphone", bool(getattr(r, "ok", False)), str(r)))
+        except Exception as e:
+            out.append(("microphone", False, str(e).splitlines()[0] if str(e) else repr(e)))
+
+    # speech model
+    try:
+        from .transcribe import load_model, resolve_model
+
+        load_model(cfg.stt.model)
+        out.append(("speech model", True, f"{cfg.stt.model or 'tiny.en (embedded)'} loads from "
+                                          f"{resolve_model(cfg.stt.model)}"))
+    except MockInterviewError as e:
+        out.append(("speech model", False, str(e)))
+
+    # bank
+    try:
+        from .bank import load_bank
+
+        b = load_bank(cfg.rubrics)
+        out.append(("question bank", True, f"{len(b.questions)} questions, "
+                                           f"{len(b.sections)} section rubrics"))
+    except MockInterviewError as e:
+        out.append(("question bank", False, str(e) + " (run `mockinterview rubrics check`)"))
+
+    # LLM endpoint
+    if cfg.llm_configured():
+        try:
+            from .interviewer.llm import check_endpoint
+
+            problems = check_endpoint(cfg)
+            out.append(("LLM endpoint", not problems,
+                        "; ".join(problems) or f"{cfg.llm.model} answers at "
+                                               f"{cfg.llm.base_url or 'api.openai.com'}"))
+        except MockInterviewError as e:
+            out.append(("LLM endpoint", False, str(e)))
+    else:
+        out.append(("LLM endpoint", True, "none configured: the offline engine is used (set "
+                                          "OPENAI_BASE_URL or OPENAI_API_KEY for a model)"))
+    return out

@@ -1,0 +1,138 @@
+"""Assemble an interview from configuration and options, run it, write its outputs.
+
+The CLI calls these; tests call them too, so the same wiring is exercised end to end.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .bank import Bank, load_bank, project_root, sha256_file
+from .config import Config
+from .errors import MockInterviewError
+from .flow import Components, Interview, RecordingUI
+from .listen import AnswerSource
+from .models import Plan, Session
+from .speak import Player, Pyttsx3Voice
+from .store import load_session, new_session_dir, save_session, update_index
+
+
+@dataclass
+class RunOptions:
+    engine: str | None = None  # offline | llm | None (auto from config)
+    model: str | None = None  # speech model name or path
+    play: bool = True
+    vocabulary: bool = True
+    max_follow_ups: int | None = None
+
+
+def make_brain(cfg: Config, engine: str, style: str, on_fault=None):
+    """The offline engine, or the LLM engine with the offline engine as its fallback."""
+    from .interviewer.offline import OfflineBrain
+
+    if engine == "offline":
+        return OfflineBrain(style)
+    try:
+        from .interviewer.llm import make_llm_brain
+    except ImportError as e:  # pragma: no cover - shipped with the package
+        raise MockInterviewError(f"the LLM engine is unavailable ({e})") from None
+    return make_llm_brain(cfg, style=style, on_fault=on_fault)
+
+
+def prompt_dir(cfg: Config) -> Path:
+    return (cfg.prompts or project_root() / "prompts").expanduser()
+
+
+def file_hashes(bank: Bank, cfg: Config) -> dict[str, str]:
+    hashes = {f"rubrics/{k}": v for k, v in bank.hashes.items()}
+    pdir = prompt_dir(cfg)
+    if pdir.is_dir():
+        for p in sorted(pdir.glob("*.j2")):
+            hashes[f"prompts/{p.name}"] = sha256_file(p)
+    return hashes
+
+
+def new_session(cfg: Config, plan: Plan, engine: str, stt_model: str, source_kind: str,
+                follow_up_of: str | None = None) -> tuple[Session, Path]:
+    recordings = cfg.recordings_dir()
+    folder = new_session_dir(recordings, f"{plan.role}-{plan.level}")
+    bank = load_bank(cfg.rubrics)
+    session = Session(id=folder.name, engine=engine, stt_model=stt_model,
+                      answer_source=source_kind, plan=plan,
+                      hashes=file_hashes(bank, cfg), follow_up_of=follow_up_of)
+    save_session(session, folder)
+    return session, folder
+
+
+def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSource,
+                  opts: RunOptions, ui=None, bank: Bank | None = None, clock=None,
+                  transcriber: Any = None, fallback_text=None) -> Session:
+    bank = bank or load_bank(cfg.rubrics)
+    engine = session.engine.split(":")[0]
+    faults: list[tuple[str, dict]] = []
+    interview: Interview | None = None
+
+    def on_fault(kind: str, data: dict) -> None:
+        if interview is not None:
+            interview.event("llm_fault", fault=kind, **data)
+        else:
+            faults.append((kind, data))
+
+    brain = make_brain(cfg, engine, session.plan.style, on_fault=on_fault)
+    if transcriber is None and source.kind != "text":
+        from .transcribe import WhisperTranscriber
+
+        transcriber = WhisperTranscriber(opts.model or cfg.stt.model,
+                                         compute_type=cfg.stt.compute_type,
+                                         cpu_threads=cfg.stt.cpu_threads)
+    parts = Components(
+        bank=bank, brain=brain, voice=Pyttsx3Voice(), source=source, transcriber=transcriber,
+        player=Player(device=cfg.audio.output_device, enabled=opts.play and cfg.audio.play),
+        ui=ui or RecordingUI(), vocabulary=opts.vocabulary and cfg.stt.vocabulary,
+        fallback_text=fallback_text,
+    )
+    if clock is not None:
+        parts.clock = clock
+    max_fu = opts.max_follow_ups if opts.max_follow_ups is not None else \
+        (1 if engine == "offline" else cfg.llm.max_follow_ups)
+    interview = Interview(session, folder, parts, max_follow_ups=max_fu)
+    for kind, data in faults:
+        interview.event("llm_fault", fault=kind, **data)
+    try:
+        session = interview.run()
+    finally:
+        interview.save()
+        with_outputs(cfg, session, folder)
+    return session
+
+
+def with_outputs(cfg: Config, session: Session, folder: Path) -> list[str]:
+    """feedback.md, report.html and the index; a failure here never loses the session."""
+    problems = []
+    from .report import write_feedback_md, write_report
+
+    try:
+        write_feedback_md(folder)
+        write_report(folder)
+    except MockInterviewError as e:
+        problems.append(str(e))
+    try:
+        update_index(cfg.recordings_dir(), session, folder)
+    except MockInterviewError as e:
+        problems.append(str(e))
+    return problems
+
+
+def resume(cfg: Config, folder: Path, source: AnswerSource, opts: RunOptions, ui=None,
+           transcriber: Any = None) -> Session:
+    session = load_session(folder)
+    if session.status == "completed":
+        raise MockInterviewError(f"{folder}: this session is already complete")
+    return run_interview(cfg, session, folder, source, opts, ui=ui, transcriber=transcriber)
+
+
+def short_id() -> str:
+    return uuid.uuid4().hex[:8]
