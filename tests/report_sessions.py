@@ -30,7 +30,7 @@ from mockinterview.models import (
     Turn,
     Word,
 )
-from mockinterview.report import save_session
+from mockinterview.store import save_session
 
 HOSTILE = [
     "<script>window.__pwned=1</script>",
@@ -203,6 +203,37 @@ def build_hostile_session(folder: Path) -> Session:
         annotations=[Annotation(reviewer=HOSTILE[1], turn=0, at_s=0.5, comment=HOSTILE_TEXT,
                                 levels={"correctness": 3}),
                      Annotation(reviewer="bob", comment=HOSTILE[2])],
+    )
+    save_session(session, folder)
+    return session
+
+
+def build_typed_session(folder: Path) -> Session:
+    """A small scored session with one short WAV (a tone) and typed words with timings: enough
+    for the server tests, which are about files and annotations, not speech."""
+    import numpy as np
+
+    from mockinterview.audio import write_wav
+
+    folder.mkdir(parents=True, exist_ok=True)
+    t = np.arange(16000) / 16000.0
+    write_wav(folder / "audio" / "a00.wav", (0.2 * np.sin(2 * np.pi * 440 * t)).astype("float32"))
+    text = "Bias is error from wrong assumptions"
+    words = [Word(word=w, start=i * 0.15, end=i * 0.15 + 0.12) for i, w in enumerate(text.split())]
+    tr = Transcript(text=text, segments=[Segment(start=0, end=1.0, text=text, words=words)],
+                    duration_s=1.0)
+    session = Session(
+        id=folder.name, status="completed",
+        plan=Plan(role="data-scientist", level="junior", minutes=5,
+                  sections=[PlannedSection(section="technical", budget_s=120,
+                                           question_ids=["ml.bias"])]),
+        turns=[Turn(index=0, section="technical", question_id="ml.bias",
+                    prompt_text="What is bias?", answer_audio="audio/a00.wav", transcript=tr)],
+        scoring_runs=[ScoringRun(id="run-1", engine="offline", scores=[QuestionScore(
+            question_id="ml.bias", section="technical", overall=3.0,
+            criteria=[CriterionScore(criterion="correctness", level=3, rationale="Right idea.",
+                                     evidence=["wrong assumptions"]),
+                      CriterionScore(criterion="depth", level=2, rationale="Short.")])])],
     )
     save_session(session, folder)
     return session

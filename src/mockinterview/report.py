@@ -30,8 +30,9 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from .errors import MockInterviewError, SessionError, StorageError
+from .errors import MockInterviewError
 from .models import Event, QuestionScore, Session, Transcript, Turn
+from .store import atomic_write_text, load_session
 
 REPORT_FILE = "report.html"
 FEEDBACK_FILE = "feedback.md"
@@ -45,53 +46,7 @@ COMFORT_WPM = (110.0, 160.0)
 
 
 # ----------------------------------------------------------------------------- session I/O
-
-
-def load_session(session_dir: Path) -> Session:
-    """Read session.json through the store (the lead's module), with a private fallback."""
-    try:
-        from .store import load_session as _load
-    except ImportError:  # store.py not there yet: read it ourselves
-        path = Path(session_dir) / "session.json"
-        try:
-            return Session.model_validate_json(path.read_text(encoding="utf-8"))
-        except OSError as e:
-            raise SessionError(f"{path}: cannot read ({e.strerror})") from None
-        except ValueError as e:
-            raise SessionError(f"{path}: invalid session ({str(e).splitlines()[0]})") from None
-    return _load(Path(session_dir))
-
-
-def save_session(session: Session, session_dir: Path) -> None:
-    """Write session.json atomically (through the store when it exists)."""
-    try:
-        from .store import save_session as _save
-    except ImportError:
-        _atomic_write_text(Path(session_dir) / "session.json", session.model_dump_json(indent=2))
-        return
-    _save(session, Path(session_dir))
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    """Readers see the old or the new file, never a torn one."""
-    try:
-        from .store import atomic_write_text
-    except ImportError:
-        atomic_write_text = None
-    if atomic_write_text is not None:
-        atomic_write_text(path, text)
-        return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise StorageError(f"{path}: cannot write ({e.strerror or e})") from None
-
+# session.json is read and written only through the store (atomic, validated, secrets scrubbed).
 
 # ----------------------------------------------------------------------------- small helpers
 
@@ -492,7 +447,7 @@ def write_report(session_dir: Path) -> Path:
     session_dir = Path(session_dir)
     session = load_session(session_dir)
     out = session_dir / REPORT_FILE
-    _atomic_write_text(out, render_report(session, session_dir))
+    atomic_write_text(out, render_report(session, session_dir))
     return out
 
 
@@ -608,7 +563,7 @@ def write_feedback_md(session_dir: Path) -> Path:
     session_dir = Path(session_dir)
     session = load_session(session_dir)
     out = session_dir / FEEDBACK_FILE
-    _atomic_write_text(out, render_feedback_md(session, session_dir))
+    atomic_write_text(out, render_feedback_md(session, session_dir))
     return out
 
 
