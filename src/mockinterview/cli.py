@@ -420,3 +420,88 @@ def doctor(mic: bool = typer.Option(False, help="also record 2 s from the microp
         ok = ok and good
     if not ok:
         raise typer.Exit(1)
+
+
+# ----------------------------------------------------------------------------- report and review
+
+
+def _session_folder(session: str) -> Path:
+    from .store import find_session
+
+    return find_session(_cfg().recordings_dir(), session)
+
+
+@app.command()
+def report(
+    session: str = typer.Argument(..., help="session folder, id, or 'latest'"),
+    pdf: bool = typer.Option(False, "--pdf", help="also print report.pdf with headless Chromium"),
+) -> None:
+    """Write report.html (self-contained: open it from the file system) and feedback.md."""
+    from .report import write_feedback_md, write_pdf, write_report
+
+    folder = _session_folder(session)
+    console.print(f"Report: [bold]{escape(str(write_report(folder)))}[/]")
+    console.print(f"Feedback: [bold]{escape(str(write_feedback_md(folder)))}[/]")
+    if pdf:
+        with console.status("Printing the PDF with Chromium…"):
+            out = write_pdf(folder)
+        console.print(f"PDF: [bold]{escape(str(out))}[/]")
+
+
+@app.command()
+def review(
+    session: str = typer.Argument(..., help="session folder, id, or 'latest'"),
+    serve: bool = typer.Option(False, "--serve",
+                               help="serve the recordings folder on 127.0.0.1 so notes can be "
+                                    "saved from the page"),
+    port: int = typer.Option(0, help="port for --serve (default: a random free port)"),
+) -> None:
+    """Open a session's report in the browser (or serve it locally with --serve)."""
+    import webbrowser
+
+    from .report import write_report
+    from .review import serve as start_server
+
+    folder = _session_folder(session)
+    page = write_report(folder)
+    if not serve:
+        console.print(f"Report: [bold]{escape(str(page))}[/]")
+        if not webbrowser.open(page.resolve().as_uri()):
+            console.print("[dim]No browser found: open the file above yourself.[/]")
+        return
+    server = start_server(folder.resolve().parent, port)
+    url = server.url_for(folder)
+    console.print(f"Serving {escape(str(server.root))} on 127.0.0.1 only.")
+    console.print(f"Open [bold]{escape(url)}[/]  (Ctrl-C stops the server)")
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        server.stop()
+
+
+@app.command()
+def annotate(
+    session: str = typer.Argument(..., help="session folder, id, or 'latest'"),
+    turn: int = typer.Option(..., "--turn", help="the turn number shown in the report"),
+    at: float = typer.Option(None, "--at", help="seconds into the answer"),
+    comment: str = typer.Option("", "--comment", help="the reviewer's comment"),
+    level: list[str] = typer.Option([], "--level", help="criterion=N (1-5); repeatable"),
+    reviewer: str = typer.Option("reviewer", "--reviewer", help="who reviews"),
+) -> None:
+    """Add a reviewer note and levels to a turn (kept beside the AI's scores, never over them)."""
+    from .review import add_annotation
+
+    levels: dict[str, int] = {}
+    for item in level:
+        crit, sep, value = item.partition("=")
+        if not sep or not value.strip().isdigit():
+            fail(f"--level {item}: expected criterion=N with N from 1 to 5")
+        levels[crit.strip()] = int(value)
+    folder = _session_folder(session)
+    note = add_annotation(folder, turn=turn, comment=comment, at_s=at, levels=levels,
+                          reviewer=reviewer)
+    lv = ", ".join(f"{k} {v}" for k, v in note.levels.items())
+    console.print(f"Saved a note on turn {note.turn}" + (f" ({escape(lv)})" if lv else "")
+                  + f"; report updated: {escape(str(folder / 'report.html'))}")
