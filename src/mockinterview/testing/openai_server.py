@@ -209,7 +209,7 @@ class ScriptedOpenAIServer:
         class _Handler(_RequestHandler):
             server_owner = owner
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="scripted-openai",
                                         kwargs={"poll_interval": 0.05}, daemon=True)
@@ -273,6 +273,17 @@ class ScriptedOpenAIServer:
         if seconds <= 0:
             return not self._stopping.is_set()
         return not self._stopping.wait(seconds)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up (their timeout, a dropped stream) are normal here, not errors."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

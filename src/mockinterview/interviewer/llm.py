@@ -1,0 +1,875 @@
+"""The model-backed interviewer: follow-ups, rubric scores and feedback from any OpenAI-compatible
+server (OpenAI, Ollama, vLLM, llama.cpp's server, LM Studio) through the official ``openai`` client.
+
+Why it looks the way it does:
+
+- **The interview never stops for the model.** Every call has a bounded number of attempts with
+  exponential backoff and jitter (honouring ``Retry-After`` on 429, but never waiting past the
+  call's budget). When those are spent, or the fault cannot be cured by retrying (401, unknown
+  model, context too long, a refusal), the offline engine answers that one call instead, and the
+  fault is reported through ``on_fault(kind, data)`` so the flow records it as a session event.
+  The fallback is built into :class:`LLMBrain` (not a wrapper) because only the brain knows what
+  was already spoken when a stream breaks mid-way.
+- **Speak early.** Follow-ups and answers to the candidate's questions stream (``stream=True``);
+  :meth:`LLMBrain.follow_up` yields each sentence as soon as it is complete, so the flow speaks the
+  first sentence while the model is still writing the rest.
+- **Scores carry evidence.** The model returns JSON validated by pydantic (a level 1-5, a rationale
+  and quotes per rubric criterion). ``response_format=json_schema`` is tried first; a server that
+  rejects it gets plain JSON instructions (the prompt always carries them) and one repair attempt.
+  Every quote is checked against the transcript; a quote that does not occur is dropped and
+  counted in ``QuestionScore.dropped_quotes``.
+- **The candidate's words are data.** Templates fence them (see :mod:`mockinterview.prompts`), and
+  an answer that tries to instruct the grader is capped at level 2, exactly as the offline engine
+  does, whatever the model said.
+- **The key stays secret.** It is read from :meth:`Config.api_key` into the client only; every
+  error text that leaves this module (fault records, log lines, exceptions) is scrubbed of it.
+
+Timeouts: ``llm.timeout_live_s`` bounds each attempt of a live turn (the candidate is waiting) and
+the whole turn gets ``LLMOptions.live_budget_factor`` times that; ``llm.timeout_final_s`` bounds each
+attempt of scoring and feedback, which run in the background.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from ..config import Config
+from ..errors import LLMError, PromptError
+from ..models import (
+    CriterionScore,
+    Feedback,
+    FollowUpPlan,
+    Question,
+    QuestionScore,
+    RoleProfile,
+)
+from ..prompts import NO_FOLLOW_UP, Fence, Prompts, default_prompts_dir
+from .base import AnswerContext, Brain, FaultHook
+
+log = logging.getLogger(__name__)
+
+ROLE_TITLES = {"ml-engineer": "Machine Learning Engineer", "data-scientist": "Data Scientist",
+               "genai-engineer": "GenAI Engineer"}
+
+
+@dataclass
+class LLMOptions:
+    """Tuning that is not worth a config key. Defaults suit a local or hosted chat model."""
+
+    stream_follow_ups: bool = True  # stream spoken turns; False only to measure the difference
+    backoff_base_s: float = 0.5  # first retry waits about this long, then doubles
+    backoff_max_s: float = 8.0  # no single wait is longer
+    jitter: float = 0.25  # each wait is scaled by a random factor in [1 - jitter, 1 + jitter]
+    live_budget_factor: float = 1.5  # a live turn may take at most this many live timeouts in all
+    final_budget_factor: float = 2.5  # scoring/feedback: at most this many final timeouts in all
+    temperature_live: float = 0.4
+    temperature_score: float = 0.0
+    max_repair_chars: int = 6000  # how much of a broken reply is shown back in the repair request
+
+
+# ----------------------------------------------------------------------------- faults
+
+
+class LLMFault(Exception):
+    """One classified failure of a model call; ``message`` is already scrubbed of the key."""
+
+    def __init__(self, kind: str, message: str, *, retryable: bool = False,
+                 retry_after: float | None = None, status: int | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.status = status
+        self.attempts = 1
+
+
+class Scrubber:
+    """Removes the API key (whole or in echoed pieces) from any text before it leaves the module.
+
+    Servers echo parts of a wrong key ("Incorrect API key provided: sk-abc1****wxyz"), so any run
+    of 6+ characters that is a piece of the key is removed too, as is anything shaped like a key.
+    """
+
+    _KEYLIKE = re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-*.]{6,}")
+    _PIECE = re.compile(r"[^\s'\"`,;:()\[\]{}*<>=]{6,}")
+
+    def __init__(self, secret: str | None):
+        self.secret = secret or ""
+
+    def __call__(self, text: object) -> str:
+        s = str(text)
+        if self.secret:
+            s = s.replace(self.secret, "[redacted]")
+            secret = self.secret
+
+            def piece(m: re.Match[str]) -> str:
+                core = m.group(0).strip(".")
+                return "[redacted]" if len(core) >= 6 and core in secret else m.group(0)
+
+            s = self._PIECE.sub(piece, s)
+        return self._KEYLIKE.sub("[redacted]", s)
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    if headers is None:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    ra = headers.get("retry-after")
+    if not ra:
+        return None
+    try:
+        return max(0.0, float(ra))
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(ra).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+_CONTEXT_RE = re.compile(r"context[_ ]length|maximum context|too many tokens|context window|"
+                         r"prompt is too long|reduce the length", re.IGNORECASE)
+_SCHEMA_RE = re.compile(r"response_format|json_schema|structured output", re.IGNORECASE)
+
+
+def classify(exc: BaseException, scrub: Scrubber) -> LLMFault:
+    """Map an exception from the openai client (or from parsing) onto a fault kind."""
+    import openai
+
+    if isinstance(exc, LLMFault):
+        return exc
+    msg = scrub(exc)
+    if isinstance(exc, openai.APITimeoutError):
+        return LLMFault("timeout", "the model server did not answer in time", retryable=True)
+    if isinstance(exc, openai.APIConnectionError):
+        cause = exc.__cause__ or exc.__context__
+        detail = scrub(cause) if cause else msg
+        return LLMFault("connection", f"cannot reach the model server ({detail})", retryable=True)
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        body = scrub(getattr(exc, "message", msg))
+        if status == 429:
+            return LLMFault("rate_limited", f"rate limited (429): {body}", retryable=True,
+                            retry_after=_retry_after(exc.response.headers), status=status)
+        if status >= 500:
+            return LLMFault("server_error", f"server error ({status}): {body}", retryable=True,
+                            status=status)
+        if status in (401, 403):
+            return LLMFault("auth", f"the server rejected the API key ({status})", status=status)
+        if status == 404:
+            return LLMFault("not_found", f"not found (404): {body}", status=status)
+        code = ""
+        if isinstance(exc.body, dict):
+            code = str(exc.body.get("code") or "")
+        if status in (400, 413, 422) and (code == "context_length_exceeded"
+                                          or _CONTEXT_RE.search(body)):
+            return LLMFault("context_too_long", f"the prompt is too long for the model: {body}",
+                            status=status)
+        if status in (400, 422) and _SCHEMA_RE.search(body):
+            return LLMFault("schema_rejected", f"structured output rejected: {body}", status=status)
+        return LLMFault("bad_request", f"request rejected ({status}): {body}", status=status)
+    if isinstance(exc, openai.APIResponseValidationError | ValueError):
+        # JSONDecodeError is a ValueError: a proxy answering HTML, or a body cut in the middle
+        return LLMFault("malformed_response", f"the server's reply is not valid JSON ({msg})",
+                        retryable=True)
+    return LLMFault("error", f"{type(exc).__name__}: {msg}")
+
+
+# ----------------------------------------------------------------------------- sentences
+
+_ABBREV = frozenset({"e.g", "i.e", "vs", "etc", "dr", "mr", "mrs", "ms", "prof", "approx", "no",
+                     "fig", "eq", "cf", "al", "inc", "ltd", "jr", "sr", "st", "a.k.a"})
+_BOUNDARY = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
+
+
+def split_complete(buffer: str) -> tuple[list[str], str]:
+    """Complete sentences at the start of ``buffer``, and the unfinished rest.
+
+    A sentence is complete when its end mark is followed by whitespace (so "3.5" and "e.g. this"
+    do not split, and a stream paused right after "." waits for the next character)."""
+    out: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(buffer):
+        before = buffer[start:m.start()].split()
+        last = before[-1].lower().rstrip(".") if before else ""
+        if m.group(0).startswith(".") and (last in _ABBREV or (len(last) == 1 and last.isalpha())):
+            continue
+        sentence = buffer[start:m.end()].strip()
+        if sentence:
+            out.append(sentence)
+        start = m.end()
+    return out, buffer[start:]
+
+
+def _strip_marker_text(text: str) -> str:
+    return re.sub(r"^[^A-Za-z0-9]+", "", text).upper()
+
+
+# ----------------------------------------------------------------------------- output models
+
+
+class _CriterionOut(BaseModel):
+    criterion: str
+    level: int = Field(ge=1, le=5)
+    rationale: str = ""
+    evidence: list[str] = Field(default_factory=list, max_length=10)
+
+
+class _ScoreOut(BaseModel):
+    criteria: list[_CriterionOut] = Field(min_length=1)
+    covered: list[str] = Field(default_factory=list)
+    missed: list[str] = Field(default_factory=list)
+
+
+class _FollowUpPlanOut(BaseModel):
+    focus: list[str] = Field(default_factory=list)
+    questions: list[str] = Field(default_factory=list)
+
+
+class _FeedbackOut(BaseModel):
+    summary: str = ""
+    strengths: list[str] = Field(min_length=1)
+    improvements: list[str] = Field(min_length=1)
+    next_step: str = Field(min_length=3)
+    follow_up: _FollowUpPlanOut | None = None
+
+
+def _score_schema(criteria: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object", "additionalProperties": False,
+        "required": ["criteria", "covered", "missed"],
+        "properties": {
+            "criteria": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["criterion", "level", "rationale", "evidence"],
+                "properties": {
+                    "criterion": {"type": "string", "enum": criteria},
+                    "level": {"type": "integer", "enum": [1, 2, 3, 4, 5]},
+                    "rationale": {"type": "string"},
+                    "evidence": {"type": "array", "items": {"type": "string"}},
+                }}},
+            "covered": {"type": "array", "items": {"type": "string"}},
+            "missed": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+
+
+_FEEDBACK_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "required": ["summary", "strengths", "improvements", "next_step", "follow_up"],
+    "properties": {
+        "summary": {"type": "string"},
+        "strengths": {"type": "array", "items": {"type": "string"}},
+        "improvements": {"type": "array", "items": {"type": "string"}},
+        "next_step": {"type": "string"},
+        "follow_up": {"type": "object", "additionalProperties": False,
+                      "required": ["focus", "questions"],
+                      "properties": {"focus": {"type": "array", "items": {"type": "string"}},
+                                     "questions": {"type": "array", "items": {"type": "string"}}}},
+    },
+}
+
+
+def extract_json(text: str) -> Any:
+    """The JSON object in a reply, tolerating code fences and prose around it."""
+    t = text.strip()
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", t, re.DOTALL)
+    if fenced:
+        t = fenced.group(1).strip()
+    if not t.startswith("{"):
+        i, j = t.find("{"), t.rfind("}")
+        if i < 0 or j <= i:
+            raise ValueError("the reply holds no JSON object")
+        t = t[i:j + 1]
+    return json.loads(t)
+
+
+# ----------------------------------------------------------------------------- the brain
+
+
+class LLMBrain:
+    """A :class:`~mockinterview.interviewer.base.Brain` backed by an OpenAI-compatible model.
+
+    ``fallback``: the brain that answers a call the model could not (default: a lazily created
+    :class:`~mockinterview.interviewer.offline.OfflineBrain`). ``on_fault(kind, data)``: called,
+    possibly from a background scoring thread, for every fault; ``data`` never holds the key.
+    ``profiles``: role profiles by role id, used for the persona's company and team.
+    ``role``/``level``: the interview's, for the persona of feedback (the protocol omits them).
+    ``sleep``: how backoff waits (time.sleep; a test may pass a recorder).
+    """
+
+    name = "llm"
+
+    def __init__(self, config: Config, *, prompts_dir: Path | None = None,
+                 fallback: Brain | None = None, on_fault: FaultHook | None = None,
+                 profiles: dict[str, RoleProfile] | None = None,
+                 options: LLMOptions | None = None, role: str = "ml-engineer",
+                 level: str = "mid", sleep: Callable[[float], None] = time.sleep):
+        from openai import OpenAI
+
+        self.config = config
+        self.llm = config.llm
+        self.model = config.llm.model
+        self.options = options or LLMOptions()
+        self.prompts = Prompts(prompts_dir or default_prompts_dir(config.prompts))
+        self.hashes = dict(self.prompts.hashes)  # prompts/<file> -> sha256, for session.hashes
+        self.on_fault = on_fault
+        self.profiles = profiles or {}
+        self.role, self.level = role, level  # the persona of feedback and candidate answers
+        self._fallback = fallback
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._schema_rejected = not config.llm.json_schema
+        self._no_temperature = False
+        key = config.api_key()
+        secret = key.get_secret_value() if key else None
+        self._scrub = Scrubber(secret)
+        self.faults: list[tuple[str, dict[str, Any]]] = []  # what on_fault was given, in order
+        self._client = OpenAI(base_url=config.llm.base_url or None, api_key=secret or "no-key",
+                              timeout=config.llm.timeout_final_s, max_retries=0)
+        del secret
+
+    @property
+    def engine(self) -> str:
+        return f"llm:{self.model}"
+
+    # ------------------------------------------------------------------ fault plumbing
+
+    def fallback_brain(self) -> Brain:
+        with self._lock:
+            if self._fallback is None:
+                from .offline import OfflineBrain  # lazy: the offline engine is optional here
+
+                self._fallback = OfflineBrain()
+            return self._fallback
+
+    def _report(self, kind: str, call: str, message: str, **extra: Any) -> None:
+        data: dict[str, Any] = {"call": call, "model": self.model,
+                                "error": self._scrub(message), **extra}
+        data = {k: (self._scrub(v) if isinstance(v, str) else v) for k, v in data.items()}
+        self.faults.append((kind, data))
+        log.warning("model fault %s in %s: %s", kind, call, data["error"])
+        if self.on_fault is not None:
+            try:
+                self.on_fault(kind, data)
+            except Exception as e:  # noqa: BLE001 - a broken hook must not end the interview
+                log.error("on_fault hook failed: %s", self._scrub(e))
+
+    def _fault(self, f: LLMFault, call: str, fallback: str | None = "offline", **extra: Any) -> None:
+        self._report(f.kind, call, f.message, attempts=f.attempts, fallback=fallback, **extra)
+
+    # ------------------------------------------------------------------ calls with retries
+
+    def _budget(self, live: bool) -> tuple[float, float]:
+        """(per-attempt timeout, deadline on the monotonic clock)."""
+        if live:
+            t = self.llm.timeout_live_s
+            return t, time.monotonic() + t * self.options.live_budget_factor
+        t = self.llm.timeout_final_s
+        return t, time.monotonic() + t * self.options.final_budget_factor
+
+    def _wait_before_retry(self, f: LLMFault, attempt: int, deadline: float) -> bool:
+        """Sleep before the next attempt; False when retrying is pointless or out of budget."""
+        if not f.retryable or attempt >= self.llm.max_retries:
+            return False
+        if f.retry_after is not None:
+            wait = f.retry_after
+        else:
+            wait = min(self.options.backoff_max_s, self.options.backoff_base_s * 2 ** attempt)
+            wait *= 1 + random.uniform(-self.options.jitter, self.options.jitter)
+        if time.monotonic() + wait >= deadline - 0.05:
+            f.message += f" (no time left to retry after {wait:.1f} s)"
+            return False
+        log.info("model %s, retrying in %.2f s (attempt %d)", f.kind, wait, attempt + 2)
+        self._sleep(wait)
+        return True
+
+    def _drop_temperature(self, f: LLMFault, sent: bool) -> bool:
+        """Some models (reasoning models) reject ``temperature``: stop sending it, retry at once."""
+        if sent and f.kind == "bad_request" and "temperature" in f.message.lower():
+            self._no_temperature = True
+            return True
+        return False
+
+    def _complete(self, messages: list[dict[str, str]], *, live: bool,
+                  response_format: dict[str, Any] | None = None,
+                  temperature: float | None = None) -> str:
+        """One non-streaming completion with bounded retries; the reply text, or LLMFault."""
+        per_attempt, deadline = self._budget(live)
+        attempt = 0
+        while True:
+            try:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0.05:
+                    raise LLMFault("timeout", "no time left for the model call", retryable=False)
+                kw: dict[str, Any] = {}
+                if response_format is not None:
+                    kw["response_format"] = response_format
+                if temperature is not None and not self._no_temperature:
+                    kw["temperature"] = temperature
+                resp = self._client.chat.completions.create(
+                    model=self.model, messages=messages,  # type: ignore[arg-type]
+                    timeout=min(per_attempt, remaining), **kw)
+                if not resp.choices:
+                    raise LLMFault("empty", "the model returned no choices", retryable=True)
+                choice = resp.choices[0]
+                msg = choice.message
+                if getattr(msg, "refusal", None) or choice.finish_reason == "content_filter":
+                    raise LLMFault("refusal", f"the model refused: {msg.refusal or 'content filter'}")
+                content = (msg.content or "").strip()
+                if not content:
+                    raise LLMFault("empty", "the model returned empty content", retryable=True)
+                return content
+            except Exception as e:  # noqa: BLE001 - every failure is classified, none escapes
+                f = classify(e, self._scrub)
+                if self._drop_temperature(f, "temperature" in kw):
+                    continue
+                f.attempts = attempt + 1
+                if not self._wait_before_retry(f, attempt, deadline):
+                    raise f from None
+                attempt += 1
+
+    def _stream(self, messages: list[dict[str, str]], *, marker: str | None = None
+                ) -> Iterator[str]:
+        """Stream a live reply, yielding complete sentences; raise LLMFault when it fails.
+
+        With ``marker`` (the no-follow-up token), a reply that starts with it yields nothing.
+        Retries happen only while nothing has been yielded: a spoken sentence cannot be unsaid.
+        """
+        per_attempt, deadline = self._budget(live=True)
+        attempt = 0
+        yielded = 0
+        while True:
+            stream = None
+            kw: dict[str, Any] = {}
+            if not self._no_temperature:
+                kw["temperature"] = self.options.temperature_live
+            try:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0.05:
+                    raise LLMFault("timeout", "no time left for the model call")
+                stream = self._client.chat.completions.create(
+                    model=self.model, messages=messages,  # type: ignore[arg-type]
+                    stream=True, timeout=min(per_attempt, remaining), **kw)
+                buf, decided, finish = "", marker is None, None
+                for chunk in stream:
+                    if time.monotonic() > deadline:
+                        raise LLMFault("timeout", "the model's reply took too long to stream",
+                                       retryable=yielded == 0)
+                    if not chunk.choices:
+                        continue
+                    ch = chunk.choices[0]
+                    delta = ch.delta
+                    if delta is not None and getattr(delta, "refusal", None):
+                        raise LLMFault("refusal", f"the model refused: {delta.refusal}")
+                    if delta is not None and delta.content:
+                        buf += delta.content
+                    if ch.finish_reason:
+                        finish = ch.finish_reason
+                    if not decided:
+                        head = _strip_marker_text(buf.lstrip())
+                        if head.startswith(marker or ""):
+                            return  # the model chose not to ask
+                        if len(head) >= len(marker or "") or not (marker or "").startswith(head):
+                            decided = True
+                    if decided:
+                        sentences, buf = split_complete(buf)
+                        for s in sentences:
+                            yielded += 1
+                            yield s
+                if finish == "content_filter":
+                    raise LLMFault("refusal", "the model's reply was blocked by a content filter")
+                if finish is None or finish == "length":
+                    what = "ended" if finish is None else "hit its token limit"
+                    raise LLMFault("stream_truncated", f"the streamed reply {what} mid-sentence "
+                                   f"after {yielded} sentence(s)", retryable=yielded == 0)
+                if not decided:  # the whole reply is the marker, or a piece of it, or nothing
+                    if not buf.strip():
+                        raise LLMFault("empty", "the model returned empty content", retryable=True)
+                    return
+                rest = buf.strip()
+                if rest:
+                    yielded += 1
+                    yield rest
+                if yielded == 0:
+                    raise LLMFault("empty", "the model returned empty content", retryable=True)
+                return
+            except GeneratorExit:
+                raise
+            except Exception as e:  # noqa: BLE001 - every failure is classified, none escapes
+                f = classify(e, self._scrub)
+                if yielded and f.kind in ("connection", "malformed_response", "error"):
+                    f = LLMFault("stream_truncated", f"the stream broke after {yielded} "
+                                 f"sentence(s): {f.message}")
+                if not yielded and self._drop_temperature(f, "temperature" in kw):
+                    continue
+                f.attempts = attempt + 1
+                if yielded or not self._wait_before_retry(f, attempt, deadline):
+                    raise f from None
+                attempt += 1
+            finally:
+                if stream is not None:
+                    try:
+                        stream.close()
+                    except Exception:  # noqa: BLE001 - closing a dead stream
+                        pass
+
+    def _spoken(self, messages: list[dict[str, str]], marker: str | None) -> Iterator[str]:
+        """Streamed sentences, or (options.stream_follow_ups False) the whole reply at once."""
+        if self.options.stream_follow_ups:
+            yield from self._stream(messages, marker=marker)
+            return
+        text = self._complete(messages, live=True, temperature=self.options.temperature_live)
+        if marker and _strip_marker_text(text).startswith(marker):
+            return
+        sentences, rest = split_complete(text + " ")
+        yield from sentences
+        if rest.strip():
+            yield rest.strip()
+
+    # ------------------------------------------------------------------ prompts
+
+    def _persona(self, role: str, level: str, style: str) -> str:
+        prof = self.profiles.get(role)
+        return self.prompts.render_text(
+            "persona.j2", role=role, role_title=prof.title if prof else ROLE_TITLES.get(role, role),
+            level=level, style=style, company=prof.company if prof else "",
+            team=prof.team if prof else "")
+
+    @staticmethod
+    def _answers_text(ctx: AnswerContext) -> str:
+        parts = []
+        for i, a in enumerate(ctx.answers):
+            if not a.strip():
+                continue
+            if len(ctx.answers) > 1:
+                label = ("[answer to the main question]" if i == 0 else
+                         f"[answer to follow-up {i}]")
+                parts.append(f"{label}\n{a.strip()}")
+            else:
+                parts.append(a.strip())
+        return "\n\n".join(parts) or "(no answer was given)"
+
+    def follow_up_messages(self, ctx: AnswerContext) -> list[dict[str, str]]:
+        fence = Fence.new()
+        return self.prompts.render_messages(
+            "follow_up.j2", persona=self._persona(ctx.role, ctx.level, ctx.style), style=ctx.style,
+            section=ctx.question.section, question=ctx.question.text,
+            key_points=[{"id": k.id, "point": k.point} for k in ctx.question.key_points],
+            asked=list(ctx.follow_ups),
+            follow_ups_left=max(0, ctx.max_follow_ups - len(ctx.follow_ups)),
+            max_follow_ups=ctx.max_follow_ups, remaining_s=float(ctx.remaining_s),
+            section_remaining_s=float(ctx.section_remaining_s), no_follow_up=NO_FOLLOW_UP,
+            transcript=fence.wrap(self._answers_text(ctx)), **fence.vars())
+
+    def score_messages(self, ctx: AnswerContext) -> list[dict[str, str]]:
+        fence = Fence.new()
+        q = ctx.question
+        delivery = None
+        if ctx.delivery:
+            ds = ctx.delivery
+            wpms = [d.wpm for d in ds if d.wpm > 0]
+            delivery = {"wpm": sum(wpms) / len(wpms) if wpms else 0.0,
+                        "filler_rate": sum(d.filler_rate for d in ds) / len(ds),
+                        "long_pauses": sum(d.long_pauses for d in ds)}
+        coding = None
+        if ctx.coding:
+            coding = {"verdict": ctx.coding.get("verdict", "unknown"),
+                      "passed": ctx.coding.get("passed", 0), "total": ctx.coding.get("total", 0)}
+        return self.prompts.render_messages(
+            "score.j2", section=q.section, role=ctx.role, level=ctx.level, question=q.text,
+            key_points=[{"id": k.id, "point": k.point} for k in q.key_points],
+            misconceptions=list(q.misconceptions), outline=q.outline,
+            criteria=[{"id": c.id, "name": c.name, "weight": c.weight, "levels": dict(c.levels)}
+                      for c in ctx.rubric.criteria],
+            asked=list(ctx.follow_ups), transcript=fence.wrap(self._answers_text(ctx)),
+            delivery=delivery, coding=coding, **fence.vars())
+
+    # ------------------------------------------------------------------ Brain: follow-ups
+
+    def follow_up(self, ctx: AnswerContext) -> Iterator[str]:
+        """Sentences of one follow-up, streamed; the offline engine's when the model fails."""
+        if len(ctx.follow_ups) >= ctx.max_follow_ups or not ctx.transcript.strip():
+            return
+        spoken: list[str] = []
+        try:
+            for s in self._spoken(self.follow_up_messages(ctx), NO_FOLLOW_UP):
+                spoken.append(s)
+                yield s
+            return
+        except LLMFault as f:
+            self._fault(f, "follow_up", question_id=ctx.question.id, spoken=len(spoken))
+        except PromptError as e:
+            self._report("prompt_error", "follow_up", str(e), fallback="offline")
+        if spoken and spoken[-1].rstrip().endswith("?"):
+            return  # the question itself was already spoken
+        yield from self.fallback_brain().follow_up(ctx)
+
+    # ------------------------------------------------------------------ Brain: scoring
+
+    def _structured(self, call: str, messages: list[dict[str, str]], schema_name: str,
+                    schema: dict[str, Any], parse: Callable[[str], Any]) -> Any:
+        """JSON from the model, validated by ``parse``: json_schema first, else plain JSON;
+        one repair attempt on an invalid reply. Raises LLMFault."""
+        rf: dict[str, Any] | None = None
+        if not self._schema_rejected:
+            rf = {"type": "json_schema",
+                  "json_schema": {"name": schema_name, "strict": True, "schema": schema}}
+        try:
+            content = self._complete(messages, live=False, response_format=rf,
+                                     temperature=self.options.temperature_score)
+        except LLMFault as f:
+            if f.kind != "schema_rejected" or rf is None:
+                raise
+            self._schema_rejected = True
+            self._report("json_schema_rejected", call, f.message, fallback="plain_json")
+            rf = None
+            content = self._complete(messages, live=False,
+                                     temperature=self.options.temperature_score)
+        try:
+            return parse(content)
+        except (ValueError, ValidationError) as e:
+            problem = _problem(e)
+        log.info("model reply for %s invalid (%s); asking for one repair", call, problem)
+        repair = messages + [
+            {"role": "assistant", "content": content[: self.options.max_repair_chars]},
+            {"role": "user", "content": f"That reply is not valid: {problem}. Reply again with "
+                                        "only the corrected JSON object, in the required shape."}]
+        content = self._complete(repair, live=False, response_format=rf,
+                                 temperature=self.options.temperature_score)
+        try:
+            return parse(content)
+        except (ValueError, ValidationError) as e:
+            f = LLMFault("malformed_json", f"the model's JSON was invalid twice: {_problem(e)}")
+            f.attempts = 2
+            raise f from None
+
+    def score(self, ctx: AnswerContext) -> QuestionScore:
+        """Per-criterion levels with verified evidence; the offline engine's when the model fails."""
+        try:
+            messages = self.score_messages(ctx)
+            ids = [c.id for c in ctx.rubric.criteria]
+            out: _ScoreOut = self._structured("score", messages, "question_score",
+                                              _score_schema(ids), lambda t: _parse_score(t, ids))
+        except LLMFault as f:
+            self._fault(f, "score", question_id=ctx.question.id)
+            return self._fallback_score(ctx, f.kind)
+        except PromptError as e:
+            self._report("prompt_error", "score", str(e), fallback="offline",
+                         question_id=ctx.question.id)
+            return self._fallback_score(ctx, "prompt_error")
+        return self._to_score(ctx, out)
+
+    def _fallback_score(self, ctx: AnswerContext, kind: str) -> QuestionScore:
+        s = self.fallback_brain().score(ctx)
+        return s.model_copy(update={"notes": [*s.notes, f"scored by the offline engine: the model "
+                                                         f"failed ({kind})"]})
+
+    def _to_score(self, ctx: AnswerContext, out: _ScoreOut) -> QuestionScore:
+        from ..scoring import injection_attempts, verify_quotes
+
+        transcript = ctx.transcript
+        injected = injection_attempts(transcript)
+        dropped_total = 0
+        by_id = {c.criterion: c for c in out.criteria}
+        results: list[CriterionScore] = []
+        for crit in ctx.rubric.criteria:
+            c = by_id[crit.id]
+            kept, dropped = verify_quotes([q for q in c.evidence if q.strip()], transcript)
+            dropped_total += dropped + sum(1 for q in c.evidence if not q.strip())
+            level = min(c.level, 2) if injected else c.level
+            results.append(CriterionScore(criterion=crit.id, level=level,
+                                          rationale=c.rationale.strip(), evidence=kept))
+        weights = {c.id: c.weight for c in ctx.rubric.criteria}
+        overall = sum(weights[r.criterion] * r.level for r in results) / sum(weights.values())
+        kp_ids = [k.id for k in ctx.question.key_points]
+        covered = [k for k in kp_ids if k in set(out.covered)]
+        missed = [k for k in kp_ids if k not in set(covered)]
+        notes = []
+        if dropped_total:
+            notes.append(f"{dropped_total} evidence quote(s) not found in the transcript were "
+                         "dropped")
+        if injected:
+            notes.append("the answer tries to instruct the grader; capped at level 2")
+        return QuestionScore(question_id=ctx.question.id, section=ctx.question.section,
+                             criteria=results, overall=round(max(1.0, min(5.0, overall)), 2),
+                             covered=covered, missed=missed, dropped_quotes=dropped_total,
+                             engine=self.engine, notes=notes)
+
+    # ------------------------------------------------------------------ Brain: feedback
+
+    def feedback(self, scores: list[QuestionScore], questions: dict[str, Question],
+                 style: str) -> Feedback:
+        """Two strengths, two improvements, one next step; the follow-up plan (question ids)
+        comes from the offline engine, so it always names questions that exist in the bank."""
+        base = self.fallback_brain().feedback(scores, questions, style)
+        if not scores:
+            return base
+        try:
+            fence = Fence.new()
+            messages = self.prompts.render_messages(
+                "feedback.j2", persona=self._persona(self.role, self.level, style), style=style,
+                results=fence.wrap(_results_text(scores, questions)), **fence.vars())
+            out: _FeedbackOut = self._structured("feedback", messages, "feedback",
+                                                 _FEEDBACK_SCHEMA,
+                                                 lambda t: _FeedbackOut.model_validate(
+                                                     extract_json(t)))
+        except LLMFault as f:
+            self._fault(f, "feedback")
+            return base
+        except PromptError as e:
+            self._report("prompt_error", "feedback", str(e), fallback="offline")
+            return base
+        plan = base.follow_up or FollowUpPlan()
+        if out.follow_up and out.follow_up.focus:
+            plan = plan.model_copy(update={"focus": [f.strip() for f in out.follow_up.focus
+                                                     if f.strip()][:3] or plan.focus})
+        return Feedback(summary=out.summary.strip(), strengths=[s.strip() for s in out.strengths][:2],
+                        improvements=[s.strip() for s in out.improvements][:2],
+                        next_steps=[out.next_step.strip()], follow_up=plan, engine=self.engine)
+
+    # ------------------------------------------------------------------ Brain: candidate questions
+
+    def answer_candidate(self, text: str, profile: RoleProfile, style: str) -> Iterator[str]:
+        """Answer the candidate's question in persona, streamed; offline answer on failure."""
+        spoken = 0
+        try:
+            fence = Fence.new()
+            messages = self.prompts.render_messages(
+                "candidate_question.j2", persona=self._persona(profile.role, self.level, style),
+                style=style, profile=profile.model_dump(), candidate_question=fence.wrap(text),
+                **fence.vars())
+            for s in self._spoken(messages, None):
+                spoken += 1
+                yield s
+            return
+        except LLMFault as f:
+            self._fault(f, "answer_candidate", spoken=spoken)
+        except PromptError as e:
+            self._report("prompt_error", "answer_candidate", str(e), fallback="offline")
+        if not spoken:
+            yield from self.fallback_brain().answer_candidate(text, profile, style)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _problem(e: BaseException) -> str:
+    if isinstance(e, ValidationError):
+        err = e.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"]) or "<top>"
+        return f"{loc}: {err['msg']}"
+    return str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+
+
+def _parse_score(text: str, criteria: list[str]) -> _ScoreOut:
+    out = _ScoreOut.model_validate(extract_json(text))
+    seen = [c.criterion for c in out.criteria]
+    unknown = [c for c in seen if c not in criteria]
+    if unknown:
+        raise ValueError(f"unknown criterion '{unknown[0]}' (the criteria are {', '.join(criteria)})")
+    missing = [c for c in criteria if c not in seen]
+    if missing:
+        raise ValueError(f"criterion '{missing[0]}' is missing")
+    dup = [c for c in set(seen) if seen.count(c) > 1]
+    if dup:
+        raise ValueError(f"criterion '{dup[0]}' appears twice")
+    return out
+
+
+def _results_text(scores: list[QuestionScore], questions: dict[str, Question]) -> str:
+    lines = []
+    for s in scores:
+        q = questions.get(s.question_id)
+        lines.append(f"Question ({s.section}): {q.text if q else s.question_id}")
+        lines.append(f"  overall {s.overall:.1f}/5")
+        for c in s.criteria:
+            ev = "; ".join(f'"{e}"' for e in c.evidence[:2])
+            lines.append(f"  {c.criterion}: {c.level}/5 - {c.rationale}"
+                         + (f" Evidence: {ev}" if ev else ""))
+        if s.missed and q:
+            missed = [kp.point for kp in q.key_points if kp.id in s.missed]
+            lines.append("  missed: " + "; ".join(missed))
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- doctor
+
+
+def check_endpoint(config: Config) -> list[str]:
+    """What is wrong with the configured model endpoint, one line each; empty when it works.
+
+    Lists the server's models, checks the configured model is among them, and asks it for one
+    token. Never shows the key: every message is scrubbed.
+    """
+    import openai
+
+    try:
+        key = config.api_key()
+    except Exception as e:  # noqa: BLE001 - ConfigError: the key file is unreadable or too open
+        return [str(e)]
+    secret = key.get_secret_value() if key else None
+    scrub = Scrubber(secret)
+    url = config.llm.base_url or "https://api.openai.com/v1"
+    if not config.llm.base_url and not secret:
+        return ["no model configured: set OPENAI_BASE_URL (a local server) or OPENAI_API_KEY"]
+    client = openai.OpenAI(base_url=config.llm.base_url or None, api_key=secret or "no-key",
+                           timeout=min(10.0, config.llm.timeout_live_s), max_retries=0)
+    model = config.llm.model
+    problems: list[str] = []
+
+    def explain(e: BaseException, what: str) -> str:
+        f = classify(e, scrub)
+        if f.kind == "connection":
+            return f"{url}: cannot connect ({f.message}); is the server running?"
+        if f.kind == "timeout":
+            return f"{url}: no answer within {client.timeout} s while {what}"
+        if f.kind == "auth":
+            return (f"{url}: the server rejected the API key ({f.status}) while {what}; check "
+                    "OPENAI_API_KEY or llm.api_key_file")
+        return f"{url}: {what} failed: {f.message}"
+
+    try:
+        listed = [m.id for m in client.models.list()]
+    except openai.NotFoundError:
+        listed = None  # some servers have no /models; the chat test below still tells
+    except Exception as e:  # noqa: BLE001
+        return [scrub(explain(e, "listing models"))]
+    if listed is not None and model not in listed:
+        shown = ", ".join(listed[:10]) + (" ..." if len(listed) > 10 else "")
+        problems.append(f"{url}: model '{model}' is not served here (set MOCKINTERVIEW_LLM_MODEL "
+                        f"or llm.model; available: {shown or 'none'})")
+        return problems
+    try:
+        resp = client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "Reply with the word OK."}],
+            max_tokens=1)
+        if not resp.choices:
+            problems.append(f"{url}: model '{model}' returned no answer to a one-token chat")
+    except openai.NotFoundError:
+        problems.append(f"{url}: model '{model}' is unknown to the server")
+    except Exception as e:  # noqa: BLE001
+        problems.append(scrub(explain(e, f"asking '{model}' for one token")))
+    return problems
+
+
+__all__ = ["LLMBrain", "LLMError", "LLMFault", "LLMOptions", "check_endpoint", "classify",
+           "split_complete"]
