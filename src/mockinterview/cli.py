@@ -25,6 +25,8 @@ rubrics_app = typer.Typer(no_args_is_help=True, help="Check the question bank an
 questions_app = typer.Typer(no_args_is_help=True, help="Browse the question bank.")
 app.add_typer(rubrics_app, name="rubrics")
 app.add_typer(questions_app, name="questions")
+prompts_app = typer.Typer(no_args_is_help=True, help="Check the LLM prompt templates.")
+app.add_typer(prompts_app, name="prompts")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -364,6 +366,23 @@ def rubrics_check(path: Path = typer.Argument(None, help="a rubrics folder or on
         err_console.print(f"[red]{len(problems)} problem(s)[/]")
         raise typer.Exit(1)
     console.print("[green]all files are valid[/]")
+
+
+@prompts_app.command("check")
+def prompts_check(path: Path = typer.Argument(None, help="a prompts folder")) -> None:
+    """Validate the prompt templates; print one line per problem: file:line: what is wrong."""
+    from .prompts import check_prompts, default_prompts_dir, prompt_hashes
+
+    root = Path(path) if path else default_prompts_dir(_cfg().prompts)
+    problems = check_prompts(root)
+    for p in problems:
+        print(p)
+    if problems:
+        err_console.print(f"[red]{len(problems)} problem(s)[/]")
+        raise typer.Exit(1)
+    for name, digest in prompt_hashes(root).items():
+        console.print(f"{escape(name)}  [dim]{digest[:12]}[/]")
+    console.print(f"[green]all templates in {escape(str(root))} are valid[/]")
 
 
 @questions_app.command("list")
