@@ -177,7 +177,7 @@ def bars_svg(rows: list[tuple[str, float]], scale_max: float = 5.0, width: int =
 
 
 def timing_svg(rows: list[tuple[str, float, float | None]], width: int = 360) -> Markup:
-    """Planned budget (grey) against the time actually spent (blue), per section, in minutes."""
+    """Planned budget (grey) against the time actually spent (blue), per section, in seconds."""
     rows = [(label, b, a) for label, b, a in rows if math.isfinite(b)]
     if not rows:
         return Markup("")
@@ -402,8 +402,7 @@ def build_view(session: Session, session_dir: Path) -> ReportView:
             "mean": sum(scores) / len(scores) if scores else None,
         })
 
-    timing = timing_svg([(s["title"], s["budget_s"] / 60.0,
-                          (s["actual_s"] / 60.0) if s["actual_s"] is not None else None)
+    timing = timing_svg([(s["title"], s["budget_s"], s["actual_s"])
                          for s in sections if s["budget_s"] is not None])
     scores_chart = bars_svg([(s["title"], s["mean"]) for s in sections if s["mean"] is not None],
                             title="Mean overall score per section (1-5)")
