@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ def transcriber():
 def bank():
     from mockinterview.bank import load_bank
 
-    return load_bank(ROOT / "rubrics")
+    return load_bank(Path(os.environ.get("MOCKINTERVIEW_RUBRICS", ROOT / "rubrics")))
 
 
 @pytest.fixture

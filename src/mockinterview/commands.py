@@ -13,7 +13,7 @@ COMMANDS: dict[str, list[str]] = {
                r"repeat (?:the|that) question", r"say (?:that|it) again", r"(?:come again|pardon)",
                r"what was the question", r"(?:please )?repeat(?: that| it)?"],
     "rephrase": [r"(?:could|can|would) you (?:please )?(?:rephrase|reword|put it differently|"
-                 r"explain the question)", r"rephrase (?:that|the question|it)",
+                 r"explain the question)(?: (?:that|it|the question))?", r"rephrase (?:that|the question|it)",
                  r"(?:i )?(?:don't|do not) understand the question", r"what do you mean"],
     "skip": [r"skip (?:this|that|the) (?:one|question)", r"(?:can|could) we skip (?:this|that|it)",
              r"(?:let's|lets) skip(?: (?:this|that|it))?", r"next question(?: please)?",

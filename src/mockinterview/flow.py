@@ -347,6 +347,15 @@ class Interview:
             text = " ".join(sentences)
             ctx.follow_ups.append(text)
             t, a = self._turn(q, text, "follow_up", section_left)
+            cmd = detect_command(a.text) if a else None
+            if cmd in ("repeat", "rephrase"):
+                self._supersede(t, cmd)
+                t, a = self._turn(q, text, "follow_up", section_left)
+                cmd = detect_command(a.text) if a else None
+            if cmd in ("skip", "end"):
+                self._supersede(t, cmd)
+                self._ended = cmd == "end"
+                break
             ctx.answers.append(a.text if a else "")
             if a and a.delivery:
                 ctx.delivery.append(a.delivery)

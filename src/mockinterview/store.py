@@ -114,7 +114,8 @@ def load_session(folder: Path) -> Session:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as e:
-        what = "truncated" if e.pos >= len(text.rstrip()) - 1 else "invalid JSON"
+        at_end = e.pos >= len(text.rstrip()) - 1 or e.msg.startswith("Unterminated")
+        what = "truncated" if at_end and text.strip() else "invalid JSON"
         raise SessionError(f"{path}:{e.lineno}: {what} ({e.msg})") from None
     except RecursionError:
         raise SessionError(f"{path}: nested too deeply") from None

@@ -1,0 +1,51 @@
+"""The demo end to end: real TTS, real Whisper, the offline engine, files on disk."""
+
+from __future__ import annotations
+
+import json
+import wave
+
+from typer.testing import CliRunner
+
+from mockinterview.cli import app
+from mockinterview.models import Session
+from mockinterview.store import session_dirs
+from mockinterview.textnorm import wer
+
+
+def test_demo_leaves_a_complete_session_folder(recordings, transcriber, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    result = CliRunner().invoke(app, ["demo", "--no-play"])
+    assert result.exit_code == 0, result.output
+    (folder,) = session_dirs(recordings)
+    assert str(folder) in result.output.replace("\n", "")
+    session = Session.model_validate_json((folder / "session.json").read_text())
+    assert session.status == "completed"
+
+    answered = [t for t in session.turns if t.answer_audio]
+    assert len(answered) >= 5
+    for t in session.turns:
+        if t.prompt_audio:
+            assert (folder / t.prompt_audio).stat().st_size > 1000
+    for t in answered:
+        with wave.open(str(folder / t.answer_audio)) as w:
+            assert w.getframerate() == 16000 and w.getnframes() > 16000
+        spoken = t.capture["demo_text"]
+        heard = t.transcript.raw_text or t.transcript.text
+        assert wer(spoken, heard) < 0.25, (spoken, heard)
+        assert t.delivery is not None and t.delivery.wpm > 60 and t.delivery.words > 3
+
+    scored = {s.question_id for s in session.latest_scores}
+    asked = {t.question_id for t in session.turns if t.question_id}
+    assert scored == asked
+    for s in session.latest_scores:
+        assert 1 <= s.overall <= 5
+        evidence = [q for c in s.criteria for q in c.evidence]
+        text = " ".join(t.transcript.text for t in session.turns if t.question_id == s.question_id)
+        for quote in evidence:
+            assert quote in text
+    assert session.feedback and len(session.feedback.strengths) == 2
+    assert len(session.feedback.improvements) == 2 and session.feedback.next_steps
+    feedback_md = (folder / "feedback.md").read_text()
+    assert session.feedback.summary.split(".")[0] in feedback_md
+    assert "OPENAI" not in json.dumps(session.model_dump(mode="json"))
