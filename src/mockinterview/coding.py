@@ -436,7 +436,7 @@ def _kill_uid(uid: int) -> None:
 # ----------------------------------------------------------------------------- verdicts
 
 _SIGNAL_HINTS = {
-    signal.SIGSEGV: "segmentation fault (very deep recursion?)",
+    signal.SIGSEGV: "segmentation fault: very deep recursion or a crash in C code",
     signal.SIGXCPU: "CPU time limit",
     signal.SIGXFSZ: "file size limit",
     signal.SIGKILL: "killed",
@@ -470,6 +470,10 @@ def _verdict(spec: CodingSpec, events: list[dict[str, Any]], streams: _Streams,
             fatal = ev
         elif kind == "done":
             done = True
+            if ev.get("stopped"):
+                for c in cases:
+                    if c["error"] == "not run":
+                        c["error"] = f"not run: stopped after the {ev['stopped']} limit"
         elif kind == "exit":
             exit_ev = ev
     passed = sum(1 for c in cases if c["passed"])
@@ -541,6 +545,8 @@ _KIND_LABEL = {
     "filesystem": "blocked: writing outside the working directory is not allowed",
     "network": "blocked: network access is not allowed",
     "recursion": "crashed: recursion too deep",
+    "fsize": "file size limit: a file grew past the limit",
+    "blocked": "blocked: operation not permitted in the sandbox",
 }
 
 
@@ -552,10 +558,10 @@ def _done_verdict(spec: CodingSpec, cases: list[dict[str, Any]], passed: int, to
     kinds = [c.get("error_kind") for c in failed]
     if all(k == "not_implemented" for k in kinds):
         return f"not implemented: {spec.function} raises NotImplementedError"
-    for kind in ("memory", "process", "filesystem", "network"):
+    for kind in ("memory", "process", "filesystem", "network", "fsize", "blocked"):
         if kind in kinds:
             c = failed[kinds.index(kind)]
-            extra = f" ({spec.memory_mb} MB)" if kind == "memory" else ""
+            extra = {"memory": f" ({spec.memory_mb} MB)", "fsize": f" ({o.fsize_mb} MB)"}.get(kind, "")
             return (f"{_KIND_LABEL[kind]}{extra} in case {c['index'] + 1} ({c['note'] or 'unnamed'}): "
                     f"{c['error']}; {passed} of {total} cases passed")
     errored = [c for c in failed if c.get("error")]

@@ -197,8 +197,12 @@ def classify(exc: BaseException, tb_names: list[str]) -> str:
                 or any("socket" in n or "connect" in n for n in tb_names) \
                 or (errno == 13 and not getattr(exc, "filename", None)):
             return "network"
-        if errno in (1, 13, 27, 30) and getattr(exc, "filename", None):
+        if errno == 27:
+            return "fsize"  # EFBIG: RLIMIT_FSIZE (Python ignores SIGXFSZ)
+        if errno in (1, 13, 30) and getattr(exc, "filename", None):
             return "filesystem"
+        if errno == 1:
+            return "blocked"  # EPERM without a file: e.g. a signal to a process outside
     return "error"
 
 
@@ -457,6 +461,11 @@ def run_cases(chan: Channel, payload: dict[str, Any]) -> None:
                               got=f"raised {type(e).__name__}",
                               diff=(f"expected {raises}, raised {text}" if raises else None))
             chan.send(**result)
+            if kind == "memory":
+                # A process that ran out of memory once is in no state to be trusted (and each
+                # further case would spend the time limit on filling memory again): stop here.
+                chan.send(ev="done", stopped="memory")
+                return
             continue
         dt = time.perf_counter() - t0
         if raises:
