@@ -344,10 +344,18 @@ def build_view(session: Session, session_dir: Path) -> ReportView:
     orphan = [_annotation_view(a) for a in session.annotations
               if a.turn is None or a.turn not in turn_indices]
 
-    # Time per section.
+    # Time per section: the flow's own clock (section_end events, summed over resumes) when it
+    # recorded one, else an estimate from the turns' start times and audio lengths.
     actual: dict[str, float] = {}
     for i, tv in enumerate(tviews):
         actual[tv.turn.section] = actual.get(tv.turn.section, 0.0) + _turn_time(tviews, i)
+    measured: dict[str, float] = {}
+    for e in session.events:
+        used = e.data.get("used_s")
+        if e.kind == "section_end" and isinstance(used, int | float) and math.isfinite(used):
+            sec = str(e.data.get("section", ""))
+            measured[sec] = measured.get(sec, 0.0) + float(used)
+    actual.update(measured)
 
     # Sections in plan order, then any section that only appears in the turns.
     order = [ps.section for ps in session.plan.sections]
@@ -507,7 +515,7 @@ def render_feedback_md(session: Session, session_dir: Path) -> str:
                     out += [f"**Answer:** {md(t.transcript.text) or '(no words)'}", ""]
                     if t.transcript.corrections:
                         out.append("Corrections: " + "; ".join(
-                            f"{md(c.original)} -> {md(c.corrected)}"
+                            f"{md(c.original)} → {md(c.corrected)}"
                             for c in t.transcript.corrections))
                         out.append("")
                 d = t.delivery

@@ -1,0 +1,155 @@
+"""report.html and feedback.md as files: self-contained, escaped, complete; the CLI commands."""
+
+from __future__ import annotations
+
+import os
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+from report_sessions import build_hostile_session, build_typed_session
+from typer.testing import CliRunner
+
+from mockinterview.cli import app
+from mockinterview.models import Event, Plan, PlannedSection, Session, Turn
+from mockinterview.report import (
+    pace_svg,
+    render_report,
+    safe_media_path,
+    write_feedback_md,
+    write_pdf,
+    write_report,
+)
+from mockinterview.store import load_session, save_session
+
+
+def test_report_is_self_contained_with_a_strict_policy(recordings):
+    folder = recordings / "s1"
+    session = build_typed_session(folder)
+    html = write_report(folder).read_text()
+    # Nothing is fetched from anywhere: no external src/href, audio relative to the folder.
+    assert not re.search(r'(src|href|action)="(https?:)?//', html)
+    assert 'src="audio/a00.wav"' in html
+    csp = unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"',
+                             html).group(1))
+    nonce = re.search(r"'nonce-([A-Za-z0-9_-]{16,})'", csp).group(1)
+    for directive in ("default-src 'none'", f"script-src 'nonce-{nonce}'", "object-src 'none'",
+                      "base-uri 'none'", "media-src 'self'", "form-action 'none'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    scripts = re.findall(r"<script([^>]*)>", html)
+    assert scripts == [' type="application/json" id="report-data"', f' nonce="{nonce}"']
+    assert re.findall(r"<style([^>]*)>", html) == [f' nonce="{nonce}"']
+    assert " style=" not in html  # inline style attributes would need 'unsafe-inline'
+    # A fresh nonce on every rendering.
+    assert nonce not in render_report(session, folder)
+
+
+def test_hostile_text_is_escaped_everywhere(recordings):
+    folder = recordings / "h"
+    build_hostile_session(folder)
+    html = write_report(folder).read_text()
+    assert "<script>window" not in html
+    assert "<img" not in html and 'href="javascript' not in html
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+    assert 'src="javascript' not in html and "etc/passwd\"" not in html
+    md = write_feedback_md(folder).read_text()
+    # Code stays verbatim inside its fence (renderers show fenced code as text); the rest is
+    # escaped so that no Markdown renderer turns it into HTML or links.
+    md = re.sub(r"(?ms)^~~~~python\n.*?^~~~~$", "", md)
+    assert not re.search(r"(?<!\\)[<>]", md)  # every angle bracket is backslash-escaped
+    assert r"\<script\>window.\_\_pwned" not in md  # emphasis characters are left alone
+    assert r"\<script\>window.__pwned=1\</script\>" in md
+
+
+def test_feedback_md_has_each_question_scores_and_delivery(recordings):
+    folder = recordings / "s1"
+    build_typed_session(folder)
+    md = write_feedback_md(folder).read_text()
+    for expected in ("# Mock interview s1", "| Technical | 2:00 |", "**Question:** What is bias?",
+                     "**Answer:** Bias is error from wrong assumptions",
+                     "- correctness: 3/5 - Right idea.", '  - evidence: "wrong assumptions"',
+                     "- depth: 2/5 - Short."):
+        assert expected in md, expected
+
+
+def test_safe_media_path_refuses_paths_out_of_the_folder(tmp_path):
+    folder = tmp_path / "s"
+    (folder / "audio").mkdir(parents=True)
+    (folder / "audio" / "a b.wav").write_bytes(b"RIFF")
+    (tmp_path / "outside.wav").write_bytes(b"RIFF")
+    os.symlink(tmp_path / "outside.wav", folder / "audio" / "link.wav")
+    assert safe_media_path(folder, "audio/a b.wav") == "audio/a%20b.wav"
+    for bad in ("../outside.wav", "/etc/passwd", str(tmp_path / "outside.wav"),
+                "javascript:alert(1)", "audio/link.wav", "audio/missing.wav", "audio",
+                "audio\\a b.wav", "", None):
+        assert safe_media_path(folder, bad) is None, bad
+
+
+def test_pace_chart_is_numbers_only():
+    svg = pace_svg([120.0, 150.0, float("nan"), 90.0])
+    assert svg.startswith("<svg") and "<polyline" in svg
+    assert pace_svg([100.0]) == ""  # one window is no curve
+
+
+def test_minimal_in_progress_session_renders(recordings):
+    folder = recordings / "m"
+    folder.mkdir()
+    save_session(Session(id="m", plan=Plan(role="genai-engineer", level="senior", minutes=20,
+                                           sections=[PlannedSection(section="technical",
+                                                                    budget_s=600)]),
+                         turns=[Turn(index=0, section="introduction", prompt_text="Hello!",
+                                     prompt_audio="audio/q00.wav")],
+                         events=[Event(kind="section_end", t_mono=1,
+                                       data={"section": "introduction", "used_s": 75.0})]),
+                 folder)
+    html = write_report(folder).read_text()
+    assert "Question audio unavailable (audio/q00.wav)" in html
+    assert "Introduction" in html and '<td class="actual">1:15</td>' in html
+    assert "No turns in this section" in html  # the planned technical section was not reached
+    write_feedback_md(folder)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="/usr/bin/chromium missing")
+def test_pdf_is_printed(recordings):
+    folder = recordings / "p"
+    build_typed_session(folder)
+    pdf = write_pdf(folder)
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 5000
+
+
+def test_cli_report_and_annotate(recordings):
+    folder = recordings / "20261125-100000-ds"
+    build_typed_session(folder)
+    runner = CliRunner()
+    r = runner.invoke(app, ["report", folder.name])
+    assert r.exit_code == 0, r.output
+    assert (folder / "report.html").exists() and (folder / "feedback.md").exists()
+    r = runner.invoke(app, ["annotate", "20261125-100000", "--turn", "0", "--at", "0.5",
+                            "--comment", "Name the assumptions.", "--level", "depth=4",
+                            "--reviewer", "dana"])
+    assert r.exit_code == 0, r.output
+    note = load_session(folder).annotations[-1]
+    assert (note.turn, note.at_s, note.comment, note.levels, note.reviewer) == \
+        (0, 0.5, "Name the assumptions.", {"depth": 4}, "dana")
+    assert "Name the assumptions." in (folder / "report.html").read_text()
+    r = runner.invoke(app, ["annotate", folder.name, "--turn", "0", "--level", "depth=high"])
+    assert r.exit_code == 2 and "expected criterion=N" in r.output
+    assert len(load_session(folder).annotations) == 1
+
+
+def test_annotated_levels_reach_the_index(recordings):
+    """Reviewer levels are indexed (source 'reviewer') so ``progress`` can show them."""
+    from mockinterview.review import add_annotation
+    from mockinterview.store import index_snapshot, update_index
+
+    folder = recordings / "ix"
+    session = build_typed_session(folder)
+    update_index(recordings, session, folder)
+    add_annotation(folder, turn=0, levels={"correctness": 5}, comment="fine")
+    rows = index_snapshot(recordings)["scores"]
+    assert ("ix", "ml.bias", "", "correctness", 5, "reviewer") in rows
+    assert ("ix", "ml.bias", "technical", "correctness", 3, "ai") in rows
+
