@@ -769,6 +769,17 @@ class LLMBrain:
             yield from self.fallback_brain().answer_candidate(text, profile, style)
 
 
+def make_llm_brain(config: Config, *, style: str = "neutral", on_fault: FaultHook | None = None,
+                   role: str = "ml-engineer", level: str = "mid",
+                   profiles: dict[str, RoleProfile] | None = None) -> LLMBrain:
+    """The LLM engine as the runner wires it: the offline engine (in the session's style) answers
+    any call the model fails, and ``on_fault`` records each fault as a session event."""
+    from .offline import OfflineBrain
+
+    return LLMBrain(config, fallback=OfflineBrain(style), on_fault=on_fault, role=role,
+                    level=level, profiles=profiles)
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -872,4 +883,4 @@ def check_endpoint(config: Config) -> list[str]:
 
 
 __all__ = ["LLMBrain", "LLMError", "LLMFault", "LLMOptions", "check_endpoint", "classify",
-           "split_complete"]
+           "make_llm_brain", "split_complete"]
