@@ -295,6 +295,8 @@ def test_numpy_results_and_tuples_compare_as_plain_values(coding_bank, tmp_path)
 
 HOSTILE = {
     "infinite loop": ("def accuracy(a, b):\n    while True:\n        pass\n", "timeout: "),
+    "infinite loop at import": ("while True:\n    pass\n",
+                                "timeout: stopped after 2 s at import (module-level code)"),
     "many GB": ("def accuracy(a, b):\n    return bytearray(16 * 1024 ** 3)\n", "memory limit"),
     "growing list": ("def accuracy(a, b):\n    x = []\n    while True:\n"
                      "        x.append(bytearray(10 ** 7))\n", "memory limit"),

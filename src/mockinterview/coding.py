@@ -187,7 +187,8 @@ class _Streams:
 def _blank_cases(spec: CodingSpec, error: str = "not run") -> list[dict[str, Any]]:
     return [{"index": i, "note": c.note, "passed": False, "call": _call_text(spec, c.args, c.kwargs),
              "expected": _expected_text(c.expected, c.raises), "got": None, "diff": None,
-             "error": error, "time_s": None} for i, c in enumerate(spec.cases)]
+             "error": error, "error_kind": None, "line": None, "time_s": None}
+            for i, c in enumerate(spec.cases)]
 
 
 def _call_text(spec: CodingSpec, args: list[Any], kwargs: dict[str, Any]) -> str:
@@ -454,9 +455,12 @@ def _verdict(spec: CodingSpec, events: list[dict[str, Any]], streams: _Streams,
     done = False
     fatal: dict[str, Any] | None = None
     exit_ev: dict[str, Any] | None = None
+    imported = False
     for ev in events:
         kind = ev.get("ev")
-        if kind == "start":
+        if kind == "imported":
+            imported = True
+        elif kind == "start":
             current = _index(ev, total)
         elif kind == "case":
             i = _index(ev, total)
@@ -478,6 +482,8 @@ def _verdict(spec: CodingSpec, events: list[dict[str, Any]], streams: _Streams,
             exit_ev = ev
     passed = sum(1 for c in cases if c["passed"])
     where = _where(cases, current)
+    if not imported and any(ev.get("ev") == "ready" for ev in events):
+        where = " at import (module-level code)"
     if current is not None and not done:
         cases[current]["error"] = "stopped while running this case"
     code = exit_ev.get("code") if exit_ev else status.get("code")

@@ -432,6 +432,7 @@ def run_cases(chan: Channel, payload: dict[str, Any]) -> None:
         chan.send(ev="fatal", kind="syntax" if isinstance(e, SyntaxError) else "import",
                   error=text, line=line, error_kind=kind)
         return
+    chan.send(ev="imported")
     name = payload["function"]
     fn = namespace.get(name)
     if fn is None or not callable(fn):
