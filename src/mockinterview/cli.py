@@ -166,6 +166,8 @@ def start(
     follow_up: str = typer.Option(None, "--follow-up", help="a session to follow up on"),
     seed: int = typer.Option(None, help="seed for question choice"),
     play: bool = typer.Option(True, help="play speech when an output device exists"),
+    schedule_date: str = typer.Option(None, "--schedule",
+                                      help="YYYY-MM-DD: write an .ics for the follow-up session"),
 ) -> None:
     """Start a mock interview."""
     from .bank import load_bank
@@ -215,6 +217,13 @@ def start(
         console.print(f"\nSaved. Continue with: [bold]mockinterview resume {escape(folder.name)}[/]")
         raise typer.Exit(130) from None
     _print_outcome(session, folder)
+    if schedule_date:
+        schedule(session.id, schedule_date)
+    elif session.feedback and session.feedback.follow_up:
+        fu = session.feedback.follow_up
+        console.print(f"Suggested follow-up: {escape(fu.suggested_date or '')} on "
+                      f"{escape(', '.join(fu.focus))}. Add it to your calendar with "
+                      f"[bold]mockinterview schedule {escape(session.id)}[/]")
 
 
 def _source(cfg, text: bool, answers: Path | None):
@@ -452,7 +461,7 @@ def _session_folder(session: str) -> Path:
 
 @app.command()
 def report(
-    session: str = typer.Argument(..., help="session folder, id, or 'latest'"),
+    session: str = typer.Argument("latest", help="session folder, id, or 'latest' (default)"),
     pdf: bool = typer.Option(False, "--pdf", help="also print report.pdf with headless Chromium"),
 ) -> None:
     """Write report.html (self-contained: open it from the file system) and feedback.md."""
@@ -469,7 +478,7 @@ def report(
 
 @app.command()
 def review(
-    session: str = typer.Argument(..., help="session folder, id, or 'latest'"),
+    session: str = typer.Argument("latest", help="session folder, id, or 'latest' (default)"),
     serve: bool = typer.Option(False, "--serve",
                                help="serve the recordings folder on 127.0.0.1 so notes can be "
                                     "saved from the page"),
@@ -524,3 +533,65 @@ def annotate(
     lv = ", ".join(f"{k} {v}" for k, v in note.levels.items())
     console.print(f"Saved a note on turn {note.turn}" + (f" ({escape(lv)})" if lv else "")
                   + f"; report updated: {escape(str(folder / 'report.html'))}")
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+@app.command()
+def progress(
+    chart: Path = typer.Option(None, help="where to write the chart PNG "
+                                          "(default: <recordings>/progress.png)"),
+    rebuild: bool = typer.Option(False, help="rebuild the index from the session folders"),
+) -> None:
+    """Trend of each criterion and section across sessions, in a table and a chart."""
+    from .progress import slope, trend_chart, trends
+    from .store import rebuild_index
+
+    cfg = _cfg()
+    rec = cfg.recordings_dir()
+    if rebuild:
+        for problem in rebuild_index(rec):
+            err_console.print(f"[yellow]skipped:[/] {escape(problem)}", highlight=False)
+    data = trends(rec)
+    if not data["criterion"]:
+        fail(f"{rec}: no scored sessions yet (run `mockinterview demo` or `start`)")
+    for kind in ("criterion", "section"):
+        table = Table(title=f"Progress per {kind}")
+        table.add_column(kind)
+        table.add_column("levels, oldest first")
+        table.add_column("trend")
+        for name, points in sorted(data[kind].items()):
+            s = slope(points)
+            arrow = "[green]↑[/]" if s > 0.1 else "[red]↓[/]" if s < -0.1 else "→"
+            table.add_row(name, " ".join(f"{v:.1f}" for _, v in points), f"{arrow} {s:+.2f}")
+        console.print(table)
+    out = trend_chart(data, chart or rec / "progress.png")
+    console.print(f"Chart: [bold]{escape(str(out))}[/]")
+
+
+@app.command()
+def schedule(
+    session: str = typer.Argument(..., help="session folder, id, or 'latest'"),
+    date: str = typer.Option(None, help="YYYY-MM-DD (default: the suggested date)"),
+) -> None:
+    """Write an .ics calendar file for the follow-up session a feedback plan suggests."""
+    from .progress import write_ics
+    from .store import find_session, load_session
+
+    cfg = _cfg()
+    folder = find_session(cfg.recordings_dir(), session)
+    s = load_session(folder)
+    plan = s.feedback.follow_up if s.feedback else None
+    when = date or (plan.suggested_date if plan else None)
+    if not when:
+        fail(f"{folder}: no follow-up date suggested; pass --date YYYY-MM-DD")
+    focus = ", ".join(plan.focus) if plan and plan.focus else "weak areas"
+    desc = (f"Follow-up mock interview on {focus}. Run: mockinterview start --follow-up {s.id}"
+            + (f"\nPractise: {', '.join(plan.questions)}" if plan and plan.questions else ""))
+    out = write_ics(folder / "follow-up.ics", when, "Mock interview follow-up", desc)
+    console.print(f"Calendar file: [bold]{escape(str(out))}[/] ({when})")
+
+
+if __name__ == "__main__":
+    main()
