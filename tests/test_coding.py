@@ -564,3 +564,26 @@ def test_open_editor(tmp_path, monkeypatch):
     proc = coding.open_editor(path.with_name("made-by-editor.py"))
     assert proc is not None and proc.wait(timeout=10) == 0
     assert path.with_name("made-by-editor.py").exists()
+
+
+def test_code_cannot_signal_the_interview_or_the_runner(coding_bank, tmp_path):
+    me = os.getpid()
+    code = ("import os, signal\n"
+            "def accuracy(y_true, y_pred):\n"
+            f"    for pid in (os.getppid(), {me}, 1):\n"
+            "        try:\n"
+            "            os.kill(pid, signal.SIGKILL)\n"
+            "        except OSError:\n"
+            "            pass\n"
+            "    if not y_true or len(y_true) != len(y_pred):\n"
+            "        raise ValueError('bad input')\n"
+            "    return sum(t == p for t, p in zip(y_true, y_pred)) / len(y_true)\n")
+    run = _run(tmp_path, coding_bank["code-accuracy"], code)
+    assert run.verdict == f"all {run.total} cases passed", run.verdict  # the runner survived too
+
+
+def test_the_environment_with_secrets_does_not_reach_the_code(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    q = _question(cases=[TestCase(args=[1, 2], expected=None, note="no key visible")])
+    run = _run(tmp_path, q, "import os\ndef add(a, b):\n    return os.environ.get('OPENAI_API_KEY')\n")
+    assert run.verdict == "all 1 cases passed", run.cases

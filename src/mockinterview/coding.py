@@ -7,16 +7,23 @@ The candidate's code never runs in the interview's process. :func:`run_solution`
 - a wall-clock limit (the spec's ``time_limit_s`` counted from when the sandbox is ready; the whole
   process group is killed when it passes) and a CPU limit (RLIMIT_CPU),
 - a memory limit (RLIMIT_AS = the spec's ``memory_mb``) and a file size limit (RLIMIT_FSIZE),
-- no new processes: RLIMIT_NPROC = 1; root ignores that limit, so as root the runner first drops to
-  a throwaway uid; on Linux with ``unshare`` the run also gets its own PID namespace, so anything it
-  managed to start dies with it, and its own network namespace (no network at all),
+- no new processes: a seccomp filter makes fork, clone (threads too) and exec fail, for root as
+  well; RLIMIT_NPROC = 1 on top, which root ignores, so as root the runner also drops to a
+  throwaway uid when the Python installation is readable by other users (not when it lives under
+  root's private home, as on the dev machine); on Linux with ``unshare`` the run gets its own PID
+  namespace, so anything it managed to start dies with it, and its own network namespace,
 - Landlock (Linux >= 5.13): writes only beneath a fresh temporary working directory, no TCP, no
   signals to processes outside; without a network namespace or Landlock's network rules the runner
   patches ``socket.socket``, which is best effort only,
+- a minimal environment (no API keys or other variables of the interview reach the code),
 - stdout and stderr read by this process and capped; results come back on a dedicated pipe.
 
 Each way a run can end (timeout, memory, crash, ``sys.exit``, ``os._exit``, output flood, fork
 loop, writes outside the working directory) becomes a one-line verdict; none raises here.
+
+Weakest case: no ``unshare``, no Landlock, no seccomp (not Linux) and running as root: then only
+the process group kill, the rlimits and the socket patch remain, and code could still write files
+or signal processes the interview's user owns. :func:`sandbox_description` says what is in force.
 """
 
 from __future__ import annotations
