@@ -591,7 +591,3 @@ def schedule(
             + (f"\nPractise: {', '.join(plan.questions)}" if plan and plan.questions else ""))
     out = write_ics(folder / "follow-up.ics", when, "Mock interview follow-up", desc)
     console.print(f"Calendar file: [bold]{escape(str(out))}[/] ({when})")
-
-
-if __name__ == "__main__":
-    main()

@@ -90,12 +90,12 @@ def _pick(pool, budget_s: float, rng: random.Random, history: History, focus: st
                 w *= 4.0 - rank
         return w
 
-    remaining = list(pool)
+    # Weighted order with a seeded jitter: focus and weak topics come first, recent questions
+    # last, and ties vary from one interview to the next.
+    order = sorted(pool, key=lambda q: -weight(q) * rng.uniform(0.5, 1.0))
     picked = []
     used = 0.0
-    while remaining:
-        weights = [weight(q) for q in remaining]
-        q = rng.choices(remaining, weights=weights, k=1)[0]
+    for q in order:
         cost = q.time_limit_s + OVERHEAD_S
         if want is not None:
             if len(picked) >= want:
@@ -104,7 +104,6 @@ def _pick(pool, budget_s: float, rng: random.Random, history: History, focus: st
             break
         picked.append(q.id)
         used += cost
-        remaining.remove(q)
         if q.section == "coding" and want is None:
             break  # one coding challenge per interview
     return picked

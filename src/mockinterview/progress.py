@@ -75,3 +75,70 @@ def trends(recordings: Path) -> dict[str, dict[str, list[tuple[str, float]]]]:
         for k, v in by_s.items():
             out["section"][k].append((s.id, sum(v) / len(v)))
     return out
+
+
+def trend_chart(data: dict[str, dict[str, list[tuple[str, float]]]], path: Path) -> Path:
+    """Draw the trend of every criterion and section across sessions as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, kind in zip(axes, ("criterion", "section"), strict=True):
+        for name, points in sorted(data[kind].items()):
+            ax.plot(range(1, len(points) + 1), [v for _, v in points], marker="o", label=name)
+        ax.set_title(f"Mean level per {kind}")
+        ax.set_xlabel("session")
+        ax.set_ylabel("level (1-5)")
+        ax.set_ylim(0.8, 5.2)
+        ax.grid(alpha=0.3)
+        if data[kind]:
+            ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    import os
+
+    os.replace(tmp, path)
+    return path
+
+
+def slope(points: list[tuple[str, float]]) -> float:
+    """Least-squares slope of the levels over session number (levels per session)."""
+    n = len(points)
+    if n < 2:
+        return 0.0
+    xs = range(n)
+    mx = (n - 1) / 2
+    my = sum(v for _, v in points) / n
+    num = sum((x - mx) * (v - my) for x, (_, v) in zip(xs, points, strict=True))
+    den = sum((x - mx) ** 2 for x in xs)
+    return num / den
+
+
+def write_ics(path: Path, when: str, title: str, description: str) -> Path:
+    """A one-event iCalendar file (RFC 5545) for the planned follow-up session."""
+    from datetime import date, datetime
+
+    from .store import atomic_write_text
+
+    try:
+        d = date.fromisoformat(when)
+    except ValueError:
+        raise SessionError(f"--schedule: {when!r} is not a date (use YYYY-MM-DD)") from None
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%SZ")
+
+    def esc(s: str) -> str:
+        return (s.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+                .replace("\n", "\\n"))
+
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//mockinterview//follow-up//EN",
+        "BEGIN:VEVENT", f"UID:{path.stem}-{d:%Y%m%d}@mockinterview", f"DTSTAMP:{stamp}",
+        f"DTSTART;VALUE=DATE:{d:%Y%m%d}", f"SUMMARY:{esc(title)}",
+        f"DESCRIPTION:{esc(description)}", "END:VEVENT", "END:VCALENDAR", "",
+    ]
+    atomic_write_text(path, "\r\n".join(lines))
+    return path
