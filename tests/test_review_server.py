@@ -224,3 +224,35 @@ def test_add_annotation_directly(recordings):
     with pytest.raises(AnnotationError, match="outside 1-5"):
         add_annotation(folder, turn=0, levels={"correctness": 6})
     assert len(load_session(folder).annotations) == 1
+
+
+def test_cli_review_serve_prints_a_working_url(recordings):
+    """`mockinterview review SESSION --serve` as a user runs it: a real process, a real URL."""
+    import subprocess
+    import sys
+    import time
+
+    folder = recordings / "20261125-110000-ds"
+    build_typed_session(folder)
+    exe = Path(sys.executable).parent / "mockinterview"
+    env = {**os.environ, "MOCKINTERVIEW_RECORDINGS": str(recordings), "COLUMNS": "200"}
+    proc = subprocess.Popen([str(exe), "review", folder.name, "--serve"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = None
+        deadline = time.monotonic() + 30
+        while url is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if "http://127.0.0.1:" in line:
+                url = line.split()[1]
+        assert url and url.endswith(f"/{folder.name}/report.html"), url
+        import urllib.request
+
+        with urllib.request.urlopen(url, timeout=10) as r:
+            assert r.status == 200
+            assert b"Content-Security-Policy" in r.read()
+    finally:
+        proc.terminate()
+        proc.wait(10)
