@@ -591,3 +591,107 @@ def schedule(
             + (f"\nPractise: {', '.join(plan.questions)}" if plan and plan.questions else ""))
     out = write_ics(folder / "follow-up.ics", when, "Mock interview follow-up", desc)
     console.print(f"Calendar file: [bold]{escape(str(out))}[/] ({when})")
+
+
+# ----------------------------------------------------------------------------- coach tools
+
+
+@app.command()
+def rescore(
+    sessions: list[str] = typer.Argument(..., help="session folders, ids, or 'latest'"),
+    rubrics: Path = typer.Option(None, "--rubrics", help="bank folder to score with"),
+    prompts: Path = typer.Option(None, "--prompts", help="prompt templates folder (llm engine)"),
+    engine: str = typer.Option("offline", "--engine", help="offline or llm"),
+    against: Path = typer.Option(None, "--against",
+                                 help="a second bank folder: score with both and compare"),
+    changed: bool = typer.Option(False, "--changed", help="show only rows that changed"),
+) -> None:
+    """Re-score stored transcripts with a rubric/prompt version; the new run is kept beside the old."""
+    from .coach import rescore_session
+    from .coach_render import rescore_table
+    from .errors import SessionError
+    from .store import find_session
+
+    cfg = _cfg()
+    bad = 0
+    for ref in sessions:
+        try:
+            folder = find_session(cfg.recordings_dir(), ref)
+            result = rescore_session(folder, cfg, engine=engine, rubrics=rubrics, prompts=prompts,
+                                     against=against)
+        except SessionError as e:
+            err_console.print(f"[bold red]skipped:[/] {escape(str(e).splitlines()[0])}",
+                              highlight=False)
+            bad += 1
+            continue
+        console.print(rescore_table(result, only_changed=changed))
+        for p in result.problems:
+            console.print(f"[yellow]note:[/] {escape(p)}")
+        console.print(f"Saved scoring run [bold]{escape(result.run.id)}[/] "
+                      f"({escape(result.run.engine)}) in {escape(str(folder))}")
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+def calibrate(
+    file: Path = typer.Argument(..., help="graded answers, one JSON object per line"),
+    engine: str = typer.Option("offline", "--engine", help="offline or llm"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    rubrics: Path = typer.Option(None, "--rubrics", help="bank folder to score with"),
+    prompts: Path = typer.Option(None, "--prompts", help="prompt templates folder (llm engine)"),
+    against: Path = typer.Option(None, "--against",
+                                 help="a second bank folder: score with both and compare"),
+) -> None:
+    """Measure how well the grader agrees with a coach's grades (Spearman, QWK, MAE...)."""
+    from .coach import calibrate as run_calibration
+    from .coach_render import agreement_table, comparison_table, item_diff_table, worst_table
+
+    cfg = _cfg()
+    with err_console.status("Scoring the graded answers…"):
+        report = run_calibration(file, cfg, engine=engine, rubrics=rubrics, prompts=prompts)
+        base = run_calibration(file, cfg, engine=engine, rubrics=against, prompts=prompts) \
+            if against is not None else None
+    if as_json:
+        out = report.as_json()
+        if base is not None:
+            out["against"] = base.as_json()
+        print(json.dumps(out, indent=2))
+        return
+    console.print(agreement_table(report))
+    adv = report.adversarial_max
+    console.print(f"Honest answers: Spearman {report.honest.spearman} over {report.honest.n}; "
+                  f"highest level given to an adversarial answer: {adv if adv else '-'}")
+    if report.worst:
+        console.print(worst_table(report))
+    if base is not None:
+        new_label = str(rubrics or report.rubric_dir)
+        console.print(comparison_table(base, report, str(against), new_label))
+        console.print(item_diff_table(base, report, "against", "new"))
+
+
+@app.command("export-grades")
+def export_grades(
+    sessions: list[str] = typer.Argument(..., help="session folders, ids, or 'latest'"),
+    output: Path = typer.Option(..., "-o", "--output", help="the JSONL file to write"),
+) -> None:
+    """Export reviewer annotations as graded answers for `calibrate`."""
+    from .coach import export_grades as export
+    from .coach import write_jsonl
+    from .errors import SessionError
+    from .store import find_session
+
+    cfg = _cfg()
+    folders = []
+    for ref in sessions:
+        try:
+            folders.append(find_session(cfg.recordings_dir(), ref))
+        except SessionError as e:
+            err_console.print(f"[bold red]skipped:[/] {escape(str(e))}", highlight=False)
+    lines, problems = export(folders)
+    for p in problems:
+        err_console.print(f"[yellow]note:[/] {escape(p)}", highlight=False)
+    if not lines:
+        fail("no reviewer levels found in these sessions (add some with `mockinterview annotate`)")
+    write_jsonl(lines, output)
+    console.print(f"Wrote {len(lines)} graded answers to [bold]{escape(str(output))}[/]")
