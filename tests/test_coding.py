@@ -587,3 +587,23 @@ def test_the_environment_with_secrets_does_not_reach_the_code(tmp_path, monkeypa
     q = _question(cases=[TestCase(args=[1, 2], expected=None, note="no key visible")])
     run = _run(tmp_path, q, "import os\ndef add(a, b):\n    return os.environ.get('OPENAI_API_KEY')\n")
     assert run.verdict == "all 1 cases passed", run.cases
+
+
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not SYSTEM_PYTHON.exists(),
+                    reason="needs root and a Python that other users can read")
+def test_as_root_the_code_runs_as_a_throwaway_uid_where_rlimit_nproc_binds(tmp_path):
+    """The runner is standard library only, so a world-readable system Python can run it; then
+    root drops to a throwaway uid and RLIMIT_NPROC alone (seccomp off) stops a real fork bomb."""
+    opts = coding.SandboxOptions(python=str(SYSTEM_PYTHON), seccomp=False)
+    if not coding._readable_by_others(opts.python):
+        pytest.skip("the system Python is not readable by other users here")
+    q = _question(cases=[TestCase(args=[1, 2], expected=None, note="not root")])
+    who = _run(tmp_path, q, "import os\ndef add(a, b):\n    return None if os.getuid() else 'root'\n",
+               "who", options=opts)
+    assert who.verdict == "all 1 cases passed", who.cases
+    bomb = _run(tmp_path, q, "import os\ndef add(a, b):\n    while True:\n        os.fork()\n",
+                "bomb", options=opts)
+    assert bomb.verdict.startswith("process limit"), bomb.verdict

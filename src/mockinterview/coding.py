@@ -310,10 +310,18 @@ def _execute(code: str, spec: CodingSpec, o: SandboxOptions
 def _readable_by_others(python: str) -> bool:
     """Can a throwaway uid run this Python? (Not when it lives under root's private home.)"""
     import stat
-    import sysconfig
 
-    paths = [Path(python).resolve(), Path(sysconfig.get_paths()["stdlib"]) / "os.py", RUNNER,
-             Path(sysconfig.get_paths()["purelib"])]
+    try:
+        out = subprocess.run(
+            [python, "-I", "-c", "import json, sysconfig; p = sysconfig.get_paths(); "
+             "print(json.dumps([p['stdlib'], p['purelib']]))"],
+            capture_output=True, timeout=20, check=True).stdout
+        stdlib, purelib = json.loads(out)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return False
+    paths = [Path(python).resolve(), Path(stdlib) / "os.py", RUNNER]
+    if Path(purelib).exists():
+        paths.append(Path(purelib))
     for p in paths:
         for part in [*reversed(p.parents), p]:
             try:
