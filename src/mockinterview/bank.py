@@ -91,6 +91,8 @@ def _dotted(loc: Loc) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif isinstance(part, str) and part.startswith("[") and part.endswith("]"):
+            out += part
         else:
             out += ("." if out else "") + str(part)
     return out
@@ -262,7 +264,7 @@ def _check_item(kind: str, model: type[BaseModel], item: Any, loc: Loc, lines: d
     problems: list[str] = []
     label = loc
     if isinstance(item, dict) and isinstance(item.get("id"), str):
-        label = loc[:-1] + (f"{loc[-1]}:{item['id']}",) if len(loc) > 1 else loc
+        label = loc[:-1] + (f"[{item['id']}]",) if len(loc) > 1 else loc
     try:
         obj = model.model_validate(item)
     except ValidationError as e:
@@ -290,6 +292,8 @@ def _check_item(kind: str, model: type[BaseModel], item: Any, loc: Loc, lines: d
         if obj.section == "coding" and obj.coding is None:
             problems.append(f"{where}: {_dotted(label)}.coding: a coding question needs a "
                             "coding block (signature, starter, cases)")
+        if obj.coding is not None:
+            problems += _check_coding(obj, label, shown, lines, loc)
         if obj.section != "coding" and obj.coding is not None:
             problems.append(f"{where}: {_dotted(label)}.coding: only coding questions take a "
                             "coding block")
@@ -317,6 +321,26 @@ def _check_item(kind: str, model: type[BaseModel], item: Any, loc: Loc, lines: d
         else:
             bank.profiles[obj.role] = obj
     return problems
+
+
+def _check_coding(q: Question, label: Loc, shown: str, lines: dict[Loc, int], loc: Loc
+                  ) -> list[str]:
+    """The starter must compile and define the function the cases call."""
+    import ast
+
+    spec = q.coding
+    assert spec is not None
+    where = f"{shown}:{_line_for(lines, loc + ('coding', 'starter'))}"
+    try:
+        tree = ast.parse(spec.starter)
+    except SyntaxError as e:
+        return [f"{where}: {_dotted(label)}.coding.starter: does not compile "
+                f"(line {e.lineno}: {e.msg})"]
+    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    if spec.function not in names:
+        return [f"{where}: {_dotted(label)}.coding.starter: does not define "
+                f"{spec.function}()"]
+    return []
 
 
 def _cross_checks(bank: Bank) -> list[str]:
