@@ -237,6 +237,24 @@ def test_correct_partial_and_wrong_solutions_get_the_right_verdicts(coding_bank,
     assert any("expected" in (c["diff"] or "") for c in wrong.cases if not c["passed"])
 
 
+REFERENCE = Path(__file__).parent / "coding_solutions"
+
+
+def test_every_bank_question_is_solved_by_a_reference_solution_in_the_sandbox(coding_bank, tmp_path):
+    """A check of the bank and the sandbox together: each hidden case is reachable by real code
+    (reference solutions: tests/coding_solutions/<id>.py, or the 'correct' ones above)."""
+    missing = [qid for qid in coding_bank
+               if qid not in SOLUTIONS and not (REFERENCE / f"{qid}.py").exists()]
+    assert not missing, f"no reference solution for {missing}"
+    for qid, q in coding_bank.items():
+        code = SOLUTIONS[qid]["correct"] if qid in SOLUTIONS else \
+            (REFERENCE / f"{qid}.py").read_text()
+        run = _run(tmp_path, q, code, qid)
+        assert run.verdict == f"all {run.total} cases passed", \
+            (qid, run.verdict, [c for c in run.cases if not c["passed"]][:2])
+        assert not [i for i in run.static_issues if i.startswith("error:")], (qid, run.static_issues)
+
+
 def test_first_differing_value_is_reported(coding_bank, tmp_path):
     q = coding_bank["code-moving-average"]
     run = _run(tmp_path, q, MOVING_AVERAGE["wrong"])
