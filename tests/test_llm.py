@@ -230,9 +230,15 @@ def test_refused_connection_falls_back(server):
                      options=LLMOptions(backoff_base_s=0.05))
     got = list(brain.follow_up(ctx()))
     assert got[-1].endswith(QUESTION.probes[0].text)
-    assert faults.kinds == ["connection"]
+    assert faults.kinds == ["connection"] and faults.items[0][1]["attempts"] == 2
+    # the next live turn does not make the candidate wait through the retries again
+    t0 = time.monotonic()
+    assert list(brain.follow_up(ctx()))[-1].endswith(QUESTION.probes[0].text)
+    assert time.monotonic() - t0 < 0.2 and faults.kinds == ["connection", "server_down"]
+    # background scoring still tries the server
     score = brain.score(ctx())
-    assert score.engine == "offline" and faults.kinds == ["connection", "connection"]
+    assert score.engine == "offline" and faults.kinds[-1] == "connection"
+    assert faults.items[-1][1]["attempts"] == 2
 
 
 # ----------------------------------------------------------------------------- scoring

@@ -73,6 +73,7 @@ class LLMOptions:
     backoff_max_s: float = 8.0  # no single wait is longer
     jitter: float = 0.25  # each wait is scaled by a random factor in [1 - jitter, 1 + jitter]
     live_budget_factor: float = 1.5  # a live turn may take at most this many live timeouts in all
+    down_cooldown_s: float = 60.0  # after an unreachable server, live turns skip it this long
     final_budget_factor: float = 2.5  # scoring/feedback: at most this many final timeouts in all
     temperature_live: float = 0.4
     temperature_score: float = 0.0
@@ -339,6 +340,7 @@ class LLMBrain:
         self._lock = threading.Lock()
         self._schema_rejected = not config.llm.json_schema
         self._no_temperature = False
+        self._down_until = 0.0  # monotonic time until which live turns skip the server
         key = config.api_key()
         secret = key.get_secret_value() if key else None
         self._scrub = Scrubber(secret)
@@ -533,7 +535,22 @@ class LLMBrain:
                         pass
 
     def _spoken(self, messages: list[dict[str, str]], marker: str | None) -> Iterator[str]:
-        """Streamed sentences, or (options.stream_follow_ups False) the whole reply at once."""
+        """Streamed sentences, or (options.stream_follow_ups False) the whole reply at once.
+
+        After the server was unreachable, live turns skip it for ``down_cooldown_s`` so the
+        candidate does not wait through the retries again on every turn (scoring, which runs in
+        the background, keeps trying and ends the pause when the server is back)."""
+        if time.monotonic() < self._down_until:
+            raise LLMFault("server_down", "the model server was unreachable moments ago; "
+                           "skipped for this turn")
+        try:
+            yield from self._spoken_inner(messages, marker)
+        except LLMFault as f:
+            if f.kind == "connection":
+                self._down_until = time.monotonic() + self.options.down_cooldown_s
+            raise
+
+    def _spoken_inner(self, messages: list[dict[str, str]], marker: str | None) -> Iterator[str]:
         if self.options.stream_follow_ups:
             yield from self._stream(messages, marker=marker)
             return
@@ -676,6 +693,7 @@ class LLMBrain:
             self._report("prompt_error", "score", str(e), fallback="offline",
                          question_id=ctx.question.id)
             return self._fallback_score(ctx, "prompt_error")
+        self._down_until = 0.0  # the server answers again: live turns may use it
         return self._to_score(ctx, out)
 
     def _fallback_score(self, ctx: AnswerContext, kind: str) -> QuestionScore:

@@ -181,13 +181,14 @@ class ScriptedOpenAIServer:
     ``reject_json_schema``: answer 400 to any request with ``response_format`` json_schema, as
     servers without structured output do.
     ``token_delay_s``: default generation time per token.
-    ``default``: the reply used when the queue is empty and no handler is set (None: 500 with
-    "no scripted reply left", which a test sees as a fault).
+    ``default``: the reply used when the queue is empty and no handler is set (None: 500, which a
+    test sees as a fault). ``port``: 0 picks a free port.
     """
 
     def __init__(self, *, models: list[str] | None = None, api_key: str | None = None,
                  reject_json_schema: bool = False, token_delay_s: float = 0.0,
-                 handler: Handler | None = None, default: ScriptedReply | None = None):
+                 handler: Handler | None = None, default: ScriptedReply | None = None,
+                 port: int = 0):
         self.models = list(models or ["scripted-model"])
         self.api_key = api_key
         self.reject_json_schema = reject_json_schema
@@ -195,6 +196,7 @@ class ScriptedOpenAIServer:
         self.handler = handler
         self.default = default
         self.requests: list[RecordedRequest] = []
+        self._want_port = port
         self._queue: deque[ScriptedReply] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -209,7 +211,7 @@ class ScriptedOpenAIServer:
         class _Handler(_RequestHandler):
             server_owner = owner
 
-        self._httpd = _QuietServer(("127.0.0.1", 0), _Handler)
+        self._httpd = _QuietServer(("127.0.0.1", self._want_port), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="scripted-openai",
                                         kwargs={"poll_interval": 0.05}, daemon=True)
@@ -476,3 +478,79 @@ def _completion(model: str, content: str, refusal: str | None, finish: str) -> d
         "usage": {"prompt_tokens": 0, "completion_tokens": len(_TOKEN_RE.findall(content)),
                   "total_tokens": len(_TOKEN_RE.findall(content))},
     }
+
+
+# ----------------------------------------------------------------------------- a canned interviewer
+
+_FENCED = re.compile(r"^<<<UNTRUSTED_CANDIDATE_DATA (\w+) BEGIN>>>\n(.*?)\n<<<UNTRUSTED_CANDIDATE_DATA "
+                     r"\1 END>>>$", re.DOTALL | re.MULTILINE)
+
+
+def canned_interviewer(req: RecordedRequest) -> ScriptedReply:
+    """A handler that plays a plausible (not clever) interviewer for the shipped prompts, so the
+    whole program can be tried against a local server: it probes short answers, scores every
+    criterion 3 with a real quote from the fenced answer, and writes generic feedback."""
+    system = req.messages[0].get("content", "") if req.messages else ""
+    user = req.messages[-1].get("content", "") if req.messages else ""
+    m = _FENCED.search(user)
+    data = m.group(2) if m else ""
+    labels = "[answer to follow-up" in data
+    data = "\n".join(x for x in data.splitlines() if not x.startswith("[answer to "))
+    rf = (req.body or {}).get("response_format") or {}
+    name = (rf.get("json_schema") or {}).get("name") if isinstance(rf, dict) else None
+    words = re.findall(r"[A-Za-z0-9']+", data)
+    first = re.split(r"(?<=[.!?])\s+", data.strip())[0] if data.strip() else ""
+    if name == "question_score" or '"criteria"' in system:
+        ids = re.findall(r"^- id: ([a-z0-9_-]+) ", user, re.MULTILINE)
+        if name == "question_score":
+            ids = rf["json_schema"]["schema"]["properties"]["criteria"]["items"]["properties"][
+                "criterion"]["enum"]
+        quote = " ".join(first.split()[:12]).strip(" ,;:")
+        return ScriptedReply.json({"criteria": [
+            {"criterion": c, "level": 3 if len(words) > 40 else 2,
+             "rationale": "A canned assessment from the local test server.",
+             "evidence": [quote] if quote else []} for c in ids], "covered": [], "missed": []})
+    if name == "feedback" or '"strengths"' in system:
+        return ScriptedReply.json({
+            "summary": "A canned summary from the local test server.",
+            "strengths": ["You answered every question.", "You stayed on topic."],
+            "improvements": ["Give a concrete example each time.", "Quantify your results."],
+            "next_step": "Record yourself answering two questions with one example and one "
+                         "number each.",
+            "follow_up": {"focus": [], "questions": []}})
+    if "NO_FOLLOW_UP" in system:
+        if labels:  # one follow-up per question is enough for a canned interviewer
+            return ScriptedReply.text("NO_FOLLOW_UP")
+        if len(words) < 25:
+            return ScriptedReply.text("Could you make that concrete? Give me an example from "
+                                      "your own work.")
+        said = " ".join(first.split()[:6]).rstrip(".,;:!?")
+        return ScriptedReply.text(f'You said "{said}". What trade-off did that involve, and how '
+                                  "did you measure whether it worked?")
+    return ScriptedReply.text("Thanks for asking. Your recruiter can tell you more about that.")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m mockinterview.testing.openai_server``: serve the canned interviewer until
+    Ctrl-C, so ``OPENAI_BASE_URL=<printed url> mockinterview demo`` can be tried offline."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--port", type=int, default=0, help="0: a free port")
+    ap.add_argument("--model", default="scripted-model")
+    ap.add_argument("--token-delay", type=float, default=0.02, help="seconds per token")
+    a = ap.parse_args(argv)
+    srv = ScriptedOpenAIServer(models=[a.model], token_delay_s=a.token_delay,
+                               handler=canned_interviewer, port=a.port)
+    srv.start()
+    print(f"OPENAI_BASE_URL={srv.base_url} MOCKINTERVIEW_LLM_MODEL={a.model}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.stop()
+
+
+if __name__ == "__main__":
+    main()
