@@ -31,6 +31,22 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+@app.callback()
+def _root(
+    recordings: Path = typer.Option(None, "--recordings", envvar="MOCKINTERVIEW_RECORDINGS",
+                                    help="the recordings folder (default ./recordings)"),
+    config: Path = typer.Option(None, "--config", envvar="MOCKINTERVIEW_CONFIG",
+                                help="the configuration file"),
+) -> None:
+    """Options for every command: where sessions live, which config file."""
+    import os
+
+    if recordings:
+        os.environ["MOCKINTERVIEW_RECORDINGS"] = str(recordings)
+    if config:
+        os.environ["MOCKINTERVIEW_CONFIG"] = str(config)
+
+
 def fail(message: str, code: int = 2) -> None:
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
