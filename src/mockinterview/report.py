@@ -350,12 +350,20 @@ def build_view(session: Session, session_dir: Path) -> ReportView:
     for i, tv in enumerate(tviews):
         actual[tv.turn.section] = actual.get(tv.turn.section, 0.0) + _turn_time(tviews, i)
     measured: dict[str, float] = {}
+    audio_sum: dict[str, float] = {}
     for e in session.events:
         used = e.data.get("used_s")
         if e.kind == "section_end" and isinstance(used, int | float) and math.isfinite(used):
             sec = str(e.data.get("section", ""))
             measured[sec] = measured.get(sec, 0.0) + float(used)
     actual.update(measured)
+    # Never less than the audio actually played and recorded in the section: a demo's synthetic
+    # candidate answers faster than real time, and its clock would show seconds for minutes.
+    for tv in tviews:
+        heard = (tv.prompt_duration or 0.0) + (tv.answer_duration or 0.0)
+        audio_sum[tv.turn.section] = audio_sum.get(tv.turn.section, 0.0) + heard
+    for sec, heard in audio_sum.items():
+        actual[sec] = max(actual.get(sec, 0.0), heard)
 
     # Sections in plan order, then any section that only appears in the turns.
     order = [ps.section for ps in session.plan.sections]
