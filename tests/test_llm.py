@@ -524,3 +524,19 @@ def test_check_endpoint_without_any_configuration(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     problems = check_endpoint(Config())
     assert problems and "OPENAI_BASE_URL" in problems[0]
+
+
+def test_canned_interviewer_server_plays_a_whole_turn():
+    from mockinterview.testing.openai_server import canned_interviewer
+
+    with ScriptedOpenAIServer(models=[MODEL], handler=canned_interviewer) as srv:
+        faults = FaultLog()
+        brain = make_brain(srv, faults)
+        probe = list(brain.follow_up(ctx()))
+        assert probe and probe[0].startswith('You said "Supervised learning trains a model')
+        s = brain.score(ctx(answers=[ANSWER, "Five folds, stratified."], follow_ups=probe))
+        assert s.engine == f"llm:{MODEL}" and s.dropped_quotes == 0
+        assert s.criteria[0].evidence and s.criteria[0].evidence[0] in ANSWER
+        assert list(brain.follow_up(ctx(answers=[ANSWER, "Five folds."], follow_ups=probe))) == []
+        fb = brain.feedback([s], {QUESTION.id: QUESTION}, "neutral")
+        assert len(fb.strengths) == 2 and faults.items == []
