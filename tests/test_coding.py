@@ -283,7 +283,23 @@ def test_discussion_when_stuck_gives_one_hint_from_the_outline(coding_bank, tmp_
     assert run.passed == 0
     prompts = coding.discussion_prompts(run, q)
     hints = [p for p in prompts if p.startswith("Here's a hint")]
-    assert len(hints) == 1 and "Empty -> []" in hints[0]
+    assert len(hints) == 1
+    sentence = hints[0].removeprefix("Here's a hint: ").rstrip(".")
+    assert sentence in " ".join(q.outline.split()) and "max" in sentence  # the method, not "Empty"
+    acc = coding_bank["code-accuracy"]
+    assert coding.hint(acc) == "Here's a hint: Count matches with a single zip pass, divide by n, " \
+        "return a float."
+
+
+def test_discussion_after_a_run_that_stopped_early_asks_why(coding_bank, tmp_path):
+    q = coding_bank["code-accuracy"]
+    for code, start in ((HOSTILE["os._exit"][0], "The run stopped early: exited"),
+                        (HOSTILE["infinite loop"][0], "The run timed out (timeout")):
+        run = _run(tmp_path, q, code, time_limit=HOSTILE_LIMIT_S)
+        prompts = coding.discussion_prompts(run, q)
+        assert prompts[1].startswith(start), prompts
+        assert "cases passed" not in prompts[1]
+        assert prompts[-1].startswith("Here's a hint")
 
 
 def test_discussion_after_all_passed_probes_an_edge_case(coding_bank, tmp_path):

@@ -887,13 +887,27 @@ def coding_signals(run: CodingRun) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- discussion
 
 
+_VALIDATION_WORDS = ("validate", "empty", "raise", "valueerror", "edge case", "check that")
+
+
 def hint(question: Question) -> str | None:
-    """One hint: the first sentence of the question's outline (the model answer's opening move)."""
+    """One hint from the question's outline: its first sentence about the method itself.
+
+    Outlines often open with input validation ("Empty -> []", "Validate lengths"), which does not
+    help someone stuck on the approach, so those sentences are passed over when another exists.
+    """
     outline = " ".join(question.outline.split())
     if not outline:
         return None
-    first = outline.split(". ")[0].rstrip(".")
-    return f"Here's a hint: {first}."
+    sentences = [s.strip().rstrip(".") for s in outline.split(". ") if s.strip().rstrip(".")]
+    useful = [s for s in sentences if len(s.split()) >= 4
+              and not any(w in s.lower() for w in _VALIDATION_WORDS)]
+    chosen = (useful or sentences or [outline])[0]
+    return f"Here's a hint: {chosen}."
+
+
+_STOPPED_EARLY = ("timeout", "memory limit", "output limit", "exited", "process limit", "blocked",
+                  "crashed: killed", "CPU time", "file size", "crashed at import", "sandbox")
 
 
 def discussion_prompts(run: CodingRun, question: Question) -> list[str]:
@@ -905,11 +919,14 @@ def discussion_prompts(run: CodingRun, question: Question) -> list[str]:
     failing = [c for c in run.cases if not c.get("passed")]
     verdict = run.verdict
     if verdict.startswith("timeout"):
-        prompts.append(f"The run timed out ({verdict}). Where could your code loop forever or be "
-                       "too slow, and how would you fix it?")
+        prompts.append(f"The run timed out ({verdict.split(';')[0]}). Where could your code loop "
+                       "forever or be too slow, and how would you fix it?")
     elif verdict.startswith(("syntax error", "function ")):
         prompts.append(f"The code didn't run: {verdict}. Can you fix that and tell me what the "
                        "function should do first?")
+    elif verdict.startswith(_STOPPED_EARLY):
+        prompts.append(f"The run stopped early: {verdict.split(';')[0]}. What in your code causes "
+                       "that, and how would you change it?")
     elif verdict.startswith("not implemented"):
         prompts.append("The function still raises NotImplementedError. How would you start? "
                        "Talk me through the first few lines.")
