@@ -540,3 +540,28 @@ def test_canned_interviewer_server_plays_a_whole_turn():
         assert list(brain.follow_up(ctx(answers=[ANSWER, "Five folds."], follow_ups=probe))) == []
         fb = brain.feedback([s], {QUESTION.id: QUESTION}, "neutral")
         assert len(fb.strengths) == 2 and faults.items == []
+
+
+def test_live_turns_use_the_short_timeout_and_scoring_the_long_one(server):
+    slow = 1.0  # slower than a live turn may take, well within the scoring timeout
+    server.script(ScriptedReply(content="Why k-means?", delay_s=slow),
+                  ScriptedReply(content=json.dumps(score_json()), delay_s=slow))
+    faults = FaultLog()
+    brain = make_brain(server, faults, live=0.3, final=3.0, retries=0)
+    t0 = time.monotonic()
+    got = list(brain.follow_up(ctx()))
+    assert time.monotonic() - t0 < slow and faults.kinds == ["timeout"]
+    assert got[-1].endswith(QUESTION.probes[0].text)
+    s = brain.score(ctx())
+    assert s.engine == f"llm:{MODEL}" and faults.kinds == ["timeout"]
+
+
+def test_model_rejecting_temperature_is_retried_without_it(server):
+    server.script(ScriptedReply(status=400, error={
+        "message": "Unsupported value: 'temperature' does not support 0.0 with this model.",
+        "type": "invalid_request_error"}), ScriptedReply.json(score_json()))
+    faults = FaultLog()
+    s = make_brain(server, faults, retries=0).score(ctx())
+    assert s.engine == f"llm:{MODEL}" and faults.items == []
+    first, second = server.chat_requests()
+    assert "temperature" in first.body and "temperature" not in second.body

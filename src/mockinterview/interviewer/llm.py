@@ -418,11 +418,11 @@ class LLMBrain:
         per_attempt, deadline = self._budget(live)
         attempt = 0
         while True:
+            kw: dict[str, Any] = {}
             try:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0.05:
                     raise LLMFault("timeout", "no time left for the model call", retryable=False)
-                kw: dict[str, Any] = {}
                 if response_format is not None:
                     kw["response_format"] = response_format
                 if temperature is not None and not self._no_temperature:
