@@ -30,6 +30,7 @@ from mockinterview.models import (
     Turn,
     Word,
 )
+from mockinterview.scoring import delivery_metrics
 from mockinterview.store import save_session
 
 HOSTILE = [
@@ -54,24 +55,6 @@ SCRIPT = [
 ]
 
 
-def delivery_from_words(words: list[Word], duration_s: float, window_s: float = 2.0) -> Delivery:
-    """Plain delivery figures from word timestamps (the lead's scoring module computes the real
-    ones in the flow; the report only displays whatever the session holds)."""
-    speaking = sum(max(0.0, w.end - w.start) for w in words)
-    gaps = [b.start - a.end for a, b in zip(words, words[1:], strict=False)]
-    pace = []
-    t = 0.0
-    while t < duration_s:
-        n = sum(1 for w in words if t <= w.start < t + window_s)
-        pace.append(n * 60.0 / window_s)
-        t += window_s
-    return Delivery(duration_s=round(duration_s, 3), speaking_time_s=round(speaking, 3),
-                    words=len(words), wpm=round(len(words) * 60.0 / max(duration_s, 1e-6), 1),
-                    fillers={}, filler_count=0, filler_rate=0.0,
-                    long_pauses=sum(1 for g in gaps if g > 2.0),
-                    longest_pause_s=round(max(gaps, default=0.0), 3), pace=pace)
-
-
 def _words(t: Transcript) -> list[Word]:
     return [w for s in t.segments for w in s.words]
 
@@ -91,7 +74,7 @@ def build_spoken_session(folder: Path, transcriber) -> Session:
         candidate.render(answer, folder / a_rel)
         tr = transcriber.transcribe(folder / a_rel)
         assert _words(tr), f"no words recognised in {a_rel}"
-        delivery = delivery_from_words(_words(tr), tr.duration_s)
+        delivery = delivery_metrics(tr, window_s=2.0)  # short clips: 2 s windows for the chart
         turns.append(Turn(index=i, section=section, question_id=qid, kind=kind,
                           prompt_text=question, prompt_audio=q_rel, answer_audio=a_rel,
                           transcript=tr, delivery=delivery,
