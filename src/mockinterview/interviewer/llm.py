@@ -887,10 +887,17 @@ def check_endpoint(config: Config) -> list[str]:
         problems.append(f"{url}: model '{model}' is not served here (set MOCKINTERVIEW_LLM_MODEL "
                         f"or llm.model; available: {shown or 'none'})")
         return problems
+    ping = [{"role": "user", "content": "Reply with the word OK."}]
     try:
-        resp = client.chat.completions.create(
-            model=model, messages=[{"role": "user", "content": "Reply with the word OK."}],
-            max_tokens=1)
+        try:
+            resp = client.chat.completions.create(model=model, messages=ping,  # type: ignore[arg-type]
+                                                  max_tokens=1)
+        except openai.BadRequestError as e:
+            if "max_tokens" not in str(e):
+                raise
+            # newer OpenAI models take max_completion_tokens instead
+            resp = client.chat.completions.create(model=model, messages=ping,  # type: ignore[arg-type]
+                                                  max_completion_tokens=16)
         if not resp.choices:
             problems.append(f"{url}: model '{model}' returned no answer to a one-token chat")
     except openai.NotFoundError:
