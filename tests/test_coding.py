@@ -284,8 +284,7 @@ def test_discussion_when_stuck_gives_one_hint_from_the_outline(coding_bank, tmp_
     prompts = coding.discussion_prompts(run, q)
     hints = [p for p in prompts if p.startswith("Here's a hint")]
     assert len(hints) == 1
-    sentence = hints[0].removeprefix("Here's a hint: ").rstrip(".")
-    assert sentence in " ".join(q.outline.split()) and "max" in sentence  # the method, not "Empty"
+    assert hints[0] == "Here's a hint: m = max(logits); e_i = exp(x_i - m); return e_i / sum(e)."
     acc = coding_bank["code-accuracy"]
     assert coding.hint(acc) == "Here's a hint: Count matches with a single zip pass, divide by n, " \
         "return a float."

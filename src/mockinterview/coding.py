@@ -887,23 +887,30 @@ def coding_signals(run: CodingRun) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- discussion
 
 
-_VALIDATION_WORDS = ("validate", "empty", "raise", "valueerror", "edge case", "check that")
+_NOT_A_METHOD = ("validate", "empty", "raise", "reject", "check ", "discuss", "explain", "mention",
+                 "o(", "test ", "if ")
 
 
 def hint(question: Question) -> str | None:
     """One hint from the question's outline: its first sentence about the method itself.
 
-    Outlines often open with input validation ("Empty -> []", "Validate lengths"), which does not
-    help someone stuck on the approach, so those sentences are passed over when another exists.
+    Outlines open with input validation ("Empty -> []", "Validate lengths") and end with talking
+    points ("Discuss ...", "O(n)"), neither of which helps someone stuck on the approach, so those
+    clauses are left out when the outline has a method sentence.
     """
     outline = " ".join(question.outline.split())
     if not outline:
         return None
-    sentences = [s.strip().rstrip(".") for s in outline.split(". ") if s.strip().rstrip(".")]
-    useful = [s for s in sentences if len(s.split()) >= 4
-              and not any(w in s.lower() for w in _VALIDATION_WORDS)]
-    chosen = (useful or sentences or [outline])[0]
-    return f"Here's a hint: {chosen}."
+    picked: list[str] = []
+    for sentence in outline.split(". "):
+        clauses = [c.strip().rstrip(".") for c in sentence.split("; ")]
+        kept = [c for c in clauses if c and not c.lower().startswith(_NOT_A_METHOD)]
+        if kept:
+            picked.append("; ".join(kept))
+        if len(" ".join(picked).split()) >= 8:
+            break
+    text = ". ".join(picked) if picked else outline.split(". ")[0].rstrip(".")
+    return f"Here's a hint: {text}."
 
 
 _STOPPED_EARLY = ("timeout", "memory limit", "output limit", "exited", "process limit", "blocked",
