@@ -153,3 +153,26 @@ def test_annotated_levels_reach_the_index(recordings):
     assert ("ix", "ml.bias", "", "correctness", 5, "reviewer") in rows
     assert ("ix", "ml.bias", "technical", "correctness", 3, "ai") in rows
 
+
+
+def test_criterion_names_and_level_descriptors_from_the_rubric(recordings, tmp_path, monkeypatch):
+    rubrics = tmp_path / "rubrics"
+    rubrics.mkdir()
+    levels = "\n".join(f"          {n}: level {n} means <b>{n}</b>" for n in range(1, 6))
+    crit = ("      - id: {id}\n        name: {name}\n        weight: 0.5\n"
+            "        measure: coverage\n        levels:\n" + levels + "\n")
+    (rubrics / "sections.yaml").write_text(
+        "sections:\n  - section: technical\n    title: Technical\n    criteria:\n"
+        + crit.format(id="correctness", name="Technical correctness")
+        + crit.format(id="depth", name="Depth & specifics"))
+    monkeypatch.setenv("MOCKINTERVIEW_RUBRICS", str(rubrics))
+    folder = recordings / "s1"
+    build_typed_session(folder)
+    html = write_report(folder).read_text()
+    assert "Technical correctness <span class=\"muted\">correctness</span>" in html
+    assert "Depth &amp; specifics" in html
+    assert 'title="3: level 3 means &lt;b&gt;3&lt;/b&gt;"' in html
+    # Without a rubric file the report still renders, with ids only.
+    monkeypatch.setenv("MOCKINTERVIEW_RUBRICS", str(tmp_path / "none"))
+    html = write_report(folder).read_text()
+    assert '<th scope="row">correctness</th>' in html

@@ -31,7 +31,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from .errors import MockInterviewError
-from .models import Event, QuestionScore, Session, Transcript, Turn
+from .models import Criterion, Event, QuestionScore, SectionRubric, Session, Transcript, Turn
 from .store import atomic_write_text, load_session
 
 REPORT_FILE = "report.html"
@@ -113,6 +113,29 @@ def _json_for_script(data: Any) -> Markup:
     text = (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
     return Markup(text)
+
+
+def section_criteria(rubrics_dir: Path | None = None) -> dict[str, dict[str, Criterion]]:
+    """Criterion names and level descriptors per section, read from ``sections.yaml`` only.
+
+    Why not the whole bank: loading and checking every question takes seconds, and the report
+    only needs the descriptors to explain what an AI level or a reviewer level means. Best
+    effort: without a readable rubric file the report shows criterion ids and levels alone.
+    """
+    try:
+        import yaml
+
+        from .bank import default_rubrics_dir
+
+        path = Path(rubrics_dir or default_rubrics_dir()) / "sections.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        out: dict[str, dict[str, Criterion]] = {}
+        for item in data.get("sections", []):
+            rub = SectionRubric.model_validate(item)
+            out[rub.section] = {c.id: c for c in rub.criteria}
+        return out
+    except Exception:  # a missing or broken rubric file must not stop the report
+        return {}
 
 
 # ----------------------------------------------------------------------------- SVG charts
@@ -305,6 +328,7 @@ class ReportView:
     overall: float | None
     data: Markup
     orphan_annotations: list[dict[str, Any]]
+    criteria: dict[str, dict[str, Criterion]]  # section -> criterion id -> name, descriptors
 
 
 def _annotation_view(a, criteria_known: bool = True) -> dict[str, Any]:
@@ -313,7 +337,8 @@ def _annotation_view(a, criteria_known: bool = True) -> dict[str, Any]:
             "levels": sorted(a.levels.items()), "question_id": a.question_id}
 
 
-def build_view(session: Session, session_dir: Path) -> ReportView:
+def build_view(session: Session, session_dir: Path,
+               criteria: dict[str, dict[str, Criterion]] | None = None) -> ReportView:
     """Everything the template shows, computed once (the template only lays it out)."""
     session_dir = Path(session_dir)
     latest = {s.question_id: s for s in session.latest_scores}
@@ -430,6 +455,7 @@ def build_view(session: Session, session_dir: Path) -> ReportView:
         scores_chart=scores_chart, faults=[e for e in session.events if FAULT_PATTERN.search(e.kind)],
         events=list(session.events), overall=overall, data=_json_for_script(data),
         orphan_annotations=orphan,
+        criteria=section_criteria() if criteria is None else criteria,
     )
 
 
