@@ -7,18 +7,20 @@ no network. CSS and scripts are inline, audio is referenced relative to the sess
 Why so careful with escaping: every string in a session (transcripts, model rationales, evidence
 quotes, reviewer notes, question text, event payloads) may come from a person or a model and must
 render as text. Jinja2 autoescaping is on; the only strings marked safe are the SVG charts built
-here from numbers and escaped labels, and the JSON block, escaped so that ``<``, ``>`` and ``&`` can
-never close the script element. A strict Content-Security-Policy (per-report nonce, no external
-sources) is a second wall should an escaping bug ever slip through.
+here from numbers and escaped labels, the package's own CSS and JS, and the JSON block, escaped so
+that ``<``, ``>`` and ``&`` can never close its script element. A strict Content-Security-Policy
+(no external sources; the inline script and style allowed only by their SHA-256 hashes) is a
+second wall should an escaping bug ever slip through.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import math
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import tempfile
@@ -472,15 +474,32 @@ def _env() -> Environment:
     return env
 
 
-def render_report(session: Session, session_dir: Path, nonce: str | None = None) -> str:
-    """The report's HTML text. ``nonce`` is random per rendering unless a test fixes it."""
-    nonce = nonce or secrets.token_urlsafe(18)
+def _asset(env: Environment, name: str) -> tuple[Markup, str]:
+    """A static CSS/JS file shipped beside the template, and its CSP hash source."""
+    text = env.loader.get_source(env, name)[0]
+    if "</" in text:  # would end the inline element early
+        raise ValueError(f"{name}: must not contain '</'")
+    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()
+    return Markup(text), f"'sha256-{digest}'"
+
+
+def content_security_policy(script_hash: str, style_hash: str) -> str:
+    """Only the report's own inline script and style run, by hash: a hash (unlike a nonce
+    written into a static file) cannot be reused by anything injected into the page."""
+    return ("default-src 'none'; "
+            f"script-src {script_hash}; style-src {style_hash}; "
+            "img-src data:; media-src 'self'; connect-src 'self'; form-action 'none'; "
+            "object-src 'none'; base-uri 'none'; frame-src 'none'")
+
+
+def render_report(session: Session, session_dir: Path) -> str:
+    """The report's HTML text."""
+    env = _env()
+    css, css_hash = _asset(env, "report.css")
+    js, js_hash = _asset(env, "report.js")
     view = build_view(session, session_dir)
-    csp = ("default-src 'none'; "
-           f"script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
-           "img-src data:; media-src 'self'; connect-src 'self'; form-action 'none'; "
-           "object-src 'none'; base-uri 'none'; frame-src 'none'")
-    return _env().get_template("report.html.j2").render(v=view, s=session, nonce=nonce, csp=csp)
+    return env.get_template("report.html.j2").render(
+        v=view, s=session, css=css, js=js, csp=content_security_policy(js_hash, css_hash))
 
 
 def write_report(session_dir: Path) -> Path:
