@@ -640,3 +640,29 @@ def test_as_root_the_code_runs_as_a_throwaway_uid_where_rlimit_nproc_binds(tmp_p
     bomb = _run(tmp_path, q, "import os\ndef add(a, b):\n    while True:\n        os.fork()\n",
                 "bomb", options=opts)
     assert bomb.verdict.startswith("process limit"), bomb.verdict
+
+
+def test_a_finished_run_does_not_wait_for_children_left_behind(coding_bank, tmp_path):
+    """Fallback mode (forks allowed): a child that keeps the pipes open must not turn a finished
+    run into a timeout, and it is killed with the process group."""
+    folder = tmp_path / "pids"
+    folder.mkdir()
+    opts = coding.SandboxOptions(seccomp=False, landlock=False, namespaces=False,
+                                 drop_privileges=False)
+    code = ("import os, time\n"
+            "if os.fork() == 0:\n"
+            f"    open(os.path.join({str(folder)!r}, str(os.getpid()) + '.pid'), 'w').write("
+            "str(os.getpid()))\n"
+            "    time.sleep(600)\n"
+            "    os._exit(0)\n" + ACCURACY["correct"])
+    q = coding_bank["code-accuracy"].model_copy(deep=True)
+    q.coding.time_limit_s = 20
+    t0 = time.monotonic()
+    run = _run(tmp_path, q, code, options=opts)
+    assert run.verdict == f"all {run.total} cases passed", run.verdict
+    assert time.monotonic() - t0 < 15  # well before the 20 s limit: it did not wait for the child
+    deadline = time.monotonic() + 5
+    pids = _pids_written(folder)
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pids and not [p for p in pids if _alive(p)]

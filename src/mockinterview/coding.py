@@ -353,6 +353,7 @@ def _collect(proc: subprocess.Popen[bytes], r_fd: int, spec: CodingSpec, o: Sand
     sel.register(proc.stderr.fileno(), selectors.EVENT_READ, "stderr")
     deadline = time.monotonic() + o.startup_s
     ready = False
+    finished = False
     killed_for: str | None = None
     result_cap = 16 * 1024 * 1024
     try:
@@ -361,6 +362,8 @@ def _collect(proc: subprocess.Popen[bytes], r_fd: int, spec: CodingSpec, o: Sand
             if timeout <= 0:
                 killed_for = "timeout" if ready else "startup"
                 break
+            if finished:
+                timeout = min(timeout, 0.05)  # only the runner's exit is left to notice
             for key, _ in sel.select(timeout):
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
@@ -394,11 +397,21 @@ def _collect(proc: subprocess.Popen[bytes], r_fd: int, spec: CodingSpec, o: Sand
                         break
             if killed_for:
                 break
-            if r_fd not in sel.get_map() and proc.poll() is not None:
-                break  # results closed and the runner gone: leftover readers don't matter
+            finished = r_fd not in sel.get_map() or any(
+                e.get("ev") in ("done", "fatal", "exit") for e in events[-2:])
+            if finished and _exited(proc.pid):
+                break  # the runner is gone: pipes held open by leftovers don't matter
     finally:
         sel.close()
     return events, streams, killed_for
+
+
+def _exited(pid: int) -> bool:
+    """Has the runner ended? (Checked without reaping it, so _reap still gets its CPU time.)"""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
 
 
 def _parse(line: bytes) -> dict[str, Any] | None:
