@@ -1,0 +1,49 @@
+"""Fixtures shared by the fault suite, and the summary table printed at the end of the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .ledger import CLASSES, SEED, TALLY
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+    if not TALLY:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Fault injection (FAULTS_SEED={SEED})")
+    for col in ("fault class", "injected", "survived", "recorded answers lost"):
+        table.add_column(col, justify="left" if col == "fault class" else "right")
+    total = [0, 0, 0]
+    for name in CLASSES + sorted(set(TALLY) - set(CLASSES)):
+        if name not in TALLY:
+            continue
+        t = TALLY[name]
+        style = "green" if t.survived == t.injected and t.lost == 0 else "red"
+        table.add_row(name, str(t.injected), f"[{style}]{t.survived}[/]",
+                      f"[{'green' if t.lost == 0 else 'red'}]{t.lost}[/]")
+        total[0] += t.injected
+        total[1] += t.survived
+        total[2] += t.lost
+    table.add_row("[bold]total[/]", str(total[0]), str(total[1]), str(total[2]))
+    console = Console(file=terminalreporter._tw._file, force_terminal=False, width=100)
+    console.print(table)
+    for name, t in TALLY.items():
+        for note in t.notes[:5]:
+            console.print(f"  {name}: {note}", highlight=False, markup=False)
+
+
+@pytest.fixture(scope="session")
+def faults_tmp(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("faults")
+
+
+@pytest.fixture(scope="session")
+def answer_dir(faults_tmp) -> Path:
+    from .common import make_answer_dir
+
+    return make_answer_dir(faults_tmp / "answer-audio")
