@@ -243,10 +243,12 @@ def run_solution(path: Path, spec: CodingSpec, question_id: str | None = None,
     t0 = time.monotonic()
     try:
         events, streams, status, killed_for = _execute(code, spec, o)
+        cases, verdict = _verdict(spec, events, streams, status, killed_for, o)
     except OSError as e:
         return result(f"sandbox failed to start: {e.strerror or e}", code, issues=issues)
+    except Exception as e:  # noqa: BLE001 - a sandbox bug must cost one run, not the interview
+        return result(f"sandbox error: {type(e).__name__}: {str(e)[:200]}", code, issues=issues)
     run_time = time.monotonic() - t0
-    cases, verdict = _verdict(spec, events, streams, status, killed_for, o)
     passed = sum(1 for c in cases if c["passed"])
     return result(verdict, code, cases, passed, run_time, issues)
 
@@ -275,7 +277,7 @@ def _execute(code: str, spec: CodingSpec, o: SandboxOptions
                        "drop_uid": uid, "landlock": o.landlock, "seccomp": o.seccomp,
                        "netns": bool(prefix)},
         }
-        data = json.dumps(coding_runner.encode(payload), allow_nan=True).encode()
+        data = json.dumps(coding_runner.encode(payload), allow_nan=True, default=str).encode()
         env = {"PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": str(workdir),
                "TMPDIR": str(workdir), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1"}
