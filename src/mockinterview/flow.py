@@ -9,6 +9,7 @@ follow-up is decided, and scoring runs in the background. The flow never prints:
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -140,6 +141,7 @@ class Interview:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
         self._futures: list[Future] = []
         self._ended = False
+        self._lock = threading.RLock()  # scoring threads record events and scores too
         c = self.s.cursor
         c.setdefault("section", 0)
         c.setdefault("question", 0)
@@ -158,12 +160,14 @@ class Interview:
         return self.s.plan.minutes * 60.0 - self.elapsed()
 
     def event(self, kind: str, turn: int | None = None, **data: Any) -> None:
-        self.s.events.append(Event(kind=kind, t_mono=round(self.p.clock.now(), 4), turn=turn,
-                                   data=data))
+        with self._lock:
+            self.s.events.append(Event(kind=kind, t_mono=round(self.p.clock.now(), 4),
+                                       turn=turn, data=data))
 
     def save(self) -> None:
-        self.s.cursor["elapsed_ms"] = int(self.elapsed() * 1000)
-        save_session(self.s, self.folder)
+        with self._lock:
+            self.s.cursor["elapsed_ms"] = int(self.elapsed() * 1000)
+            save_session(self.s, self.folder)
 
     def _advance(self, seconds: float) -> None:
         adv = getattr(self.p.clock, "advance", None)
@@ -192,16 +196,40 @@ class Interview:
         self.event("question_audio_end", turn, audio=rel)
         return rel
 
-    def say_stream(self, sentences: Iterator[str], turn: int | None, name: str) -> str:
-        """Speak sentences as they arrive (the LLM streams them); returns the whole text."""
-        said = []
-        for i, sentence in enumerate(sentences):
+    def say_stream(self, sentences: Iterator[str], turn: int | None, name: str
+                   ) -> tuple[str, str | None]:
+        """Speak sentences as they arrive (the LLM streams them), so the candidate waits for
+        the first sentence only. Returns the whole text and one WAV joining the pieces."""
+        said: list[str] = []
+        pieces: list[str] = []
+        for sentence in sentences:
             sentence = sentence.strip()
             if not sentence:
                 continue
             said.append(sentence)
-            self.say(sentence, turn, name=f"{name}" if i == 0 else f"{name}-{i + 1}")
-        return " ".join(said)
+            rel = self.say(sentence, turn, name=f"{name}-part{len(said)}")
+            if rel:
+                pieces.append(rel)
+        if not pieces:
+            return "", None
+        return " ".join(said), self._join_audio(pieces, f"audio/{name}.wav")
+
+    def _join_audio(self, pieces: list[str], rel: str) -> str:
+        import numpy as np
+        import soundfile as sf
+
+        from .audio import write_wav
+
+        if len(pieces) == 1:
+            (self.folder / pieces[0]).replace(self.folder / rel)
+            return rel
+        chunks, rate = [], 22050
+        for p in pieces:
+            data, rate = sf.read(str(self.folder / p), dtype="float32")
+            chunks.append(data)
+            chunks.append(np.zeros(int(0.25 * rate), dtype=np.float32))
+        write_wav(self.folder / rel, np.concatenate(chunks), rate)
+        return rel
 
     # ------------------------------------------------------------------ the interview
 
@@ -310,8 +338,7 @@ class Interview:
                                     speak=False)
                 self._supersede(t2, "candidate_question")
                 if a2 and a2.text:
-                    self.say_stream(self._answer_candidate(a2.text), t2.index,
-                                    name=f"turn-{t2.index:03d}-reply")
+                    self._reply(t2, a2.text)
                 prompt = "Back to the question: " + q.text
                 continue
             if cmd == "skip":
@@ -341,12 +368,13 @@ class Interview:
                 break
             ctx.remaining_s = self.total_left()
             ctx.section_remaining_s = section_left()
-            sentences = list(self._brain_call("follow_up", ctx))
-            if not sentences:
+            index = len(self.s.turns)
+            text, audio = self.say_stream(self._brain_call("follow_up", ctx), index,
+                                          name=f"turn-{index:03d}-question")
+            if not text:
                 break
-            text = " ".join(sentences)
             ctx.follow_ups.append(text)
-            t, a = self._turn(q, text, "follow_up", section_left)
+            t, a = self._turn(q, text, "follow_up", section_left, speak=False, audio=audio)
             cmd = detect_command(a.text) if a else None
             if cmd in ("repeat", "rephrase"):
                 self._supersede(t, cmd)
@@ -364,11 +392,13 @@ class Interview:
     # ------------------------------------------------------------------ one turn
 
     def _turn(self, q: Question | None, prompt: str, kind: str,
-              section_left: Callable[[], float], speak: bool = True):
+              section_left: Callable[[], float], speak: bool = True, audio: str | None = None):
         index = len(self.s.turns)
         turn = Turn(index=index, section=q.section if q else "candidate_questions",
-                    question_id=q.id if q else None, kind=kind, prompt_text=prompt)
-        self.s.turns.append(turn)
+                    question_id=q.id if q else None, kind=kind, prompt_text=prompt,
+                    prompt_audio=audio)
+        with self._lock:
+            self.s.turns.append(turn)
         if speak:
             turn.prompt_audio = self.say(prompt, index, name=f"turn-{index:03d}-question")
         self.p.ui.clock(turn.section, section_left(), self.total_left())
@@ -467,6 +497,15 @@ class Interview:
             return
         yield from self._brain_call("answer_candidate", text, profile, self.s.plan.style)
 
+    def _reply(self, turn: Turn, question: str) -> None:
+        """Answer the candidate's question and keep the reply in the turn's record."""
+        text, audio = self.say_stream(self._answer_candidate(question), turn.index,
+                                      name=f"turn-{turn.index:03d}-reply")
+        turn.capture["reply"] = text
+        if audio:
+            turn.capture["reply_audio"] = audio
+        self.save()
+
     def _candidate_questions(self, section_left: Callable[[], float]) -> None:
         for i in range(4):
             if section_left() <= 0 and i > 0:
@@ -480,8 +519,7 @@ class Interview:
                 return
             if detect_command(text) == "end":
                 return
-            self.say_stream(self._answer_candidate(text), t.index,
-                            name=f"turn-{t.index:03d}-reply")
+            self._reply(t, text)
 
     # ------------------------------------------------------------------ coding
 
@@ -539,8 +577,9 @@ class Interview:
             from .interviewer.offline import OfflineBrain
 
             score = OfflineBrain(self.s.plan.style).score(ctx)
-        run = self.s.scoring_runs[0]
-        run.scores = [s for s in run.scores if s.question_id != qid] + [score]
+        with self._lock:
+            run = self.s.scoring_runs[0]
+            run.scores = [s for s in run.scores if s.question_id != qid] + [score]
 
     def _finish(self) -> None:
         with self.p.ui.step("waiting for the last scores"):

@@ -29,7 +29,8 @@ class RunOptions:
     max_follow_ups: int | None = None
 
 
-def make_brain(cfg: Config, engine: str, style: str, on_fault=None):
+def make_brain(cfg: Config, engine: str, style: str, on_fault=None, role: str = "ml-engineer",
+               level: str = "mid", profiles=None):
     """The offline engine, or the LLM engine with the offline engine as its fallback."""
     from .interviewer.offline import OfflineBrain
 
@@ -39,7 +40,8 @@ def make_brain(cfg: Config, engine: str, style: str, on_fault=None):
         from .interviewer.llm import make_llm_brain
     except ImportError as e:  # pragma: no cover - shipped with the package
         raise MockInterviewError(f"the LLM engine is unavailable ({e})") from None
-    return make_llm_brain(cfg, style=style, on_fault=on_fault)
+    return make_llm_brain(cfg, style=style, on_fault=on_fault, role=role, level=level,
+                          profiles=profiles)
 
 
 def prompt_dir(cfg: Config) -> Path:
@@ -81,7 +83,8 @@ def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSou
         else:
             faults.append((kind, data))
 
-    brain = make_brain(cfg, engine, session.plan.style, on_fault=on_fault)
+    brain = make_brain(cfg, engine, session.plan.style, on_fault=on_fault,
+                       role=session.plan.role, level=session.plan.level, profiles=bank.profiles)
     if transcriber is None and source.kind != "text":
         from .transcribe import WhisperTranscriber
 

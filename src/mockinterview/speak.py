@@ -58,9 +58,22 @@ def _quiet_stdout():
         os.close(devnull)
 
 
+def _release_engine() -> None:
+    """Drop the engine while the interpreter is intact (pyttsx3's __del__ fails at shutdown)."""
+    global _ENGINE
+    if _ENGINE is not None:
+        _ENGINE = None
+        import gc
+
+        gc.collect()
+
+
 def _engine():
     global _ENGINE
     if _ENGINE is None:
+        import atexit
+
+        atexit.register(_release_engine)
         try:
             import pyttsx3
 
