@@ -666,3 +666,11 @@ def test_a_finished_run_does_not_wait_for_children_left_behind(coding_bank, tmp_
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert pids and not [p for p in pids if _alive(p)]
+
+
+def test_cpu_time_limit_ends_a_busy_loop_before_the_wall_clock(coding_bank, tmp_path):
+    """RLIMIT_CPU normally sits above the wall-clock limit; pulled below it, it ends the run."""
+    opts = coding.SandboxOptions(cpu_extra_s=-5.0)  # CPU limit 1 s, wall clock 6 s
+    run = _run(tmp_path, coding_bank["code-accuracy"], HOSTILE["infinite loop"][0],
+               time_limit=6.0, options=opts)
+    assert run.verdict.startswith("CPU time limit: used"), run.verdict
