@@ -37,6 +37,7 @@ from .speak import Player, Voice
 from .store import save_session
 
 FEEDBACK_RESERVE_S = 60.0
+PATIENCE = {"friendly": 1.2, "neutral": 1.0, "demanding": 0.85}
 SECTION_INTROS = {
     "introduction": "Let's start with a short introduction.",
     "technical": "Now some technical questions.",
@@ -300,7 +301,9 @@ class Interview:
         self.event("section_end", section=ps.section, used_s=round(self.elapsed() - base, 1))
 
     def _answer_limit(self, q: Question, section_left: Callable[[], float]) -> float:
-        limit = min(float(q.time_limit_s), self.total_left() - FEEDBACK_RESERVE_S)
+        # patience: a friendly interviewer lets an answer run longer than a demanding one
+        patience = PATIENCE.get(self.s.plan.style, 1.0)
+        limit = min(q.time_limit_s * patience, self.total_left() - FEEDBACK_RESERVE_S)
         limit = min(limit, max(section_left(), 0) + 0.5 * q.time_limit_s)
         return max(20.0, limit)
 

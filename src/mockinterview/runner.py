@@ -77,9 +77,15 @@ def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSou
     faults: list[tuple[str, dict]] = []
     interview: Interview | None = None
 
+    told: set[str] = set()
+
     def on_fault(kind: str, data: dict) -> None:
         if interview is not None:
             interview.event("llm_fault", fault=kind, **data)
+            if kind not in told:  # say so once per kind of fault, not on every call
+                told.add(kind)
+                interview.p.ui.info(f"model problem ({kind}) during {data.get('call', 'a call')}:"
+                                    " the offline engine answers instead")
         else:
             faults.append((kind, data))
 
