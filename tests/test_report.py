@@ -182,3 +182,15 @@ def test_criterion_names_and_level_descriptors_from_the_rubric(recordings, tmp_p
     monkeypatch.setenv("MOCKINTERVIEW_RUBRICS", str(tmp_path / "none"))
     html = write_report(folder).read_text()
     assert '<th scope="row">correctness</th>' in html
+
+
+def test_evidence_matches_across_whisper_word_splits():
+    """Whisper emits "two-stage" as the words "two" and "-stage"; the quote keeps it whole."""
+    from mockinterview.report import WordView, _find_quote
+
+    words = [WordView(t, i * 0.3, i * 0.3 + 0.2, i) for i, t in
+             enumerate("I would use a two -stage design, candidate generation".split())]
+    assert _find_quote(words, "a two-stage design") == (3, 7)
+    assert _find_quote(words, "Two-stage DESIGN, candidate") == (4, 8)
+    assert _find_quote(words, "three-stage design") is None
+    assert _find_quote(words, "...") is None

@@ -290,3 +290,49 @@ def test_json_data_block_cannot_close_its_script(hostile):
     assert "<" not in block.split(">", 1)[1]
     data = json.loads(block.split(">", 1)[1])
     assert data["folder"] == "hostile" and data["session_id"].startswith("hostile-<script>")
+
+
+@pytest.mark.slow
+def test_after_the_demo_every_answer_replays_word_by_word(page, recordings, transcriber,
+                                                          tmp_path, monkeypatch):
+    """The issue's 'done when', as a new user would: run the demo, open its report, and replay
+    each answer word by word beside its scores and evidence."""
+    from typer.testing import CliRunner
+
+    from mockinterview.cli import app
+    from mockinterview.store import session_dirs
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    result = CliRunner().invoke(app, ["demo", "--no-play"])
+    assert result.exit_code == 0, result.output
+    (folder,) = session_dirs(recordings)
+    result = CliRunner().invoke(app, ["report"])  # the latest session by default
+    assert result.exit_code == 0, result.output
+    session = load_session(folder)
+    open_report(page, folder)
+
+    audios = page.evaluate("Array.from(document.querySelectorAll('audio'))"
+                           ".map(a => [a.getAttribute('src'), a.duration])")
+    assert len(audios) >= 5
+    for src, duration in audios:
+        info = sf.info(str(folder / src))
+        assert math.isclose(duration, info.frames / info.samplerate, abs_tol=0.1), src
+    answered = [t for t in session.turns if t.answer_audio and t.transcript]
+    for t in answered:
+        words = [w for s in t.transcript.segments for w in s.words]
+        i = len(words) // 2
+        page.click(f'.answer[data-turn="{t.index}"] .w[data-i="{i}"]')
+        now = page.evaluate(f"document.querySelector('.answer[data-turn=\"{t.index}\"] "
+                            "audio.answer-audio').currentTime")
+        assert abs(now - words[i].start) < 0.03, (t.index, now, words[i].start)
+    levels = page.evaluate("""Array.from(document.querySelectorAll('table.scores')).map(t =>
+        [t.dataset.question, Array.from(t.querySelectorAll('tbody tr')).map(r =>
+            [r.dataset.criterion, parseInt(r.querySelector('.level').textContent)])])""")
+    assert levels == [[s.question_id, [[c.criterion, c.level] for c in s.criteria]]
+                      for s in session.latest_scores]
+    # Every evidence quote the engine kept is found and highlighted in the transcript.
+    quotes = sum(len(c.evidence) for s in session.latest_scores for c in s.criteria)
+    assert page.locator("q.quote[data-s]").count() == quotes
+    assert page.locator("q.quote.missing").count() == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "demo-report.png"), full_page=True)

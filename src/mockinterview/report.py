@@ -75,8 +75,14 @@ def _norm(word: str) -> str:
     return _TOKEN_STRIP.sub("", word.lower()).strip("'-")
 
 
-def _tokens(text: str) -> list[str]:
-    return [t for t in (_norm(w) for w in text.split()) if t]
+_SUBTOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+def _subtokens(text: str) -> list[str]:
+    """Letters and digits runs (apostrophes kept inside words), lower case. Hyphens and other
+    punctuation separate: Whisper splits "two-stage" into the words "two" and "-stage", while a
+    quote keeps "two-stage" whole; both become ["two", "stage"]."""
+    return _SUBTOKEN.findall(text.lower())
 
 
 def safe_media_path(session_dir: Path, rel: str | None) -> str | None:
@@ -289,15 +295,18 @@ def _apply_corrections(words: list[WordView], t: Transcript) -> None:
                     w.text = c.corrected  # show what scoring read; the raw word in a tooltip
 
 
-def _find_quote(words: list[WordView], quote_text: str) -> int | None:
-    """Index of the first word of ``quote_text`` in the answer, compared word by word."""
-    q = _tokens(quote_text)
+def _find_quote(words: list[WordView], quote_text: str) -> tuple[int, int] | None:
+    """The words (first index, last index + 1) where ``quote_text`` occurs in the answer,
+    compared token by token, ignoring case and punctuation."""
+    q = _subtokens(quote_text)
     if not q:
         return None
-    norm = [_norm(w.text) for w in words]
-    for i in range(len(norm) - len(q) + 1):
-        if norm[i:i + len(q)] == q:
-            return i
+    flat: list[tuple[str, int]] = [(tok, i) for i, w in enumerate(words)
+                                   for tok in _subtokens(w.text)]
+    toks = [t for t, _ in flat]
+    for k in range(len(toks) - len(q) + 1):
+        if toks[k:k + len(q)] == q:
+            return flat[k][1], flat[k + len(q) - 1][1] + 1
     return None
 
 
@@ -425,12 +434,12 @@ def build_view(session: Session, session_dir: Path,
                     for k, q in enumerate(c.evidence):
                         found = None
                         for tv in g.turns:
-                            pos = _find_quote(tv.words, q)
-                            if pos is not None:
-                                for w in tv.words[pos:pos + len(_tokens(q))]:
+                            span = _find_quote(tv.words, q)
+                            if span is not None:
+                                for w in tv.words[span[0]:span[1]]:
                                     if c.criterion not in w.evidence:
                                         w.evidence.append(c.criterion)
-                                found = (tv.turn.index, tv.words[pos].start)
+                                found = (tv.turn.index, tv.words[span[0]].start)
                                 break
                         g.evidence_found[(c.criterion, k)] = found
         ps = budgets.get(sec)
