@@ -956,7 +956,8 @@ def discussion_prompts(run: CodingRun, question: Question) -> list[str]:
         c = failing[0]
         what = c.get("diff") or c.get("error") or "it failed"
         label = c.get("note") or f"case {c.get('index', 0) + 1}"
-        call = c.get("call")
+        call = c.get("call") or ""
+        call = call if len(call) <= 80 else ""  # long inputs are for the report, not for speech
         prompts.append(f"Your code failed the '{label}' case" + (f", {call}" if call else "")
                        + f": {what}. Why do you think that happens, and how would you fix it?")
     else:
@@ -969,8 +970,9 @@ def discussion_prompts(run: CodingRun, question: Question) -> list[str]:
 
 
 def _task(question: Question) -> str:
+    """Said aloud, so 'the moving average function', not 'moving_average'."""
     spec = question.coding
-    return f"{spec.function}" if spec else "this problem"
+    return f"the {spec.function.replace('_', ' ')} function" if spec else "this problem"
 
 
 def _edge_probe(question: Question) -> str:
