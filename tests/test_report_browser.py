@@ -190,6 +190,9 @@ def test_corrections_faults_and_follow_ups_are_shown(page, spoken):
     assert "follow-up" in page.locator("#turn-1 .kind").inner_text().lower()
     assert page.locator("svg.chart.pace").count() == 3
     assert page.locator("#coding .verdict").inner_text() == "partial"
+    results = page.locator("#coding .case .result").all_inner_texts()
+    assert results == ["passed", "failed"]
+    assert "two_sum([3, 4, 5], 9)" in page.locator("#coding .case.fail").inner_text()
 
 
 def test_saving_a_note_from_a_file_explains_the_server_is_needed(page, spoken):
