@@ -674,3 +674,13 @@ def test_cpu_time_limit_ends_a_busy_loop_before_the_wall_clock(coding_bank, tmp_
     run = _run(tmp_path, coding_bank["code-accuracy"], HOSTILE["infinite loop"][0],
                time_limit=6.0, options=opts)
     assert run.verdict.startswith("CPU time limit: used"), run.verdict
+
+
+def test_sandbox_description_matches_this_kernel():
+    desc = coding.sandbox_description()
+    assert desc[0].startswith("separate process group")
+    abi = coding_runner.landlock_abi()
+    assert any("Landlock" in d for d in desc) == (abi >= 1)
+    off = coding.sandbox_description(coding.SandboxOptions(namespaces=False, landlock=False,
+                                                           seccomp=False))
+    assert not any("namespace" in d or "Landlock" in d or "seccomp" in d for d in off)

@@ -170,8 +170,13 @@ def sandbox_description(options: SandboxOptions | None = None) -> list[str]:
         out += [PROTECTIONS_DOC["netns"], PROTECTIONS_DOC["pidns"]]
     if root and o.drop_privileges and _readable_by_others(o.python):
         out.append(PROTECTIONS_DOC["uid"])
-    if o.landlock:
-        out += [PROTECTIONS_DOC["landlock-fs"] + " (Landlock, when the kernel has it)"]
+    abi = coding_runner.landlock_abi() if o.landlock else 0
+    if abi >= 1:
+        out.append(PROTECTIONS_DOC["landlock-fs"] + f" (Landlock ABI {abi})")
+    if abi >= 4:
+        out.append(PROTECTIONS_DOC["landlock-net"])
+    if abi >= 6:
+        out.append(PROTECTIONS_DOC["landlock-scope"])
     if o.seccomp:
         out.append(PROTECTIONS_DOC["seccomp"])
     return out

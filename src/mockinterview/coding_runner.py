@@ -292,6 +292,15 @@ class _RulesetAttr(ctypes.Structure):
                 ("scoped", ctypes.c_uint64)]
 
 
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version; 0 when there is none (asking changes nothing)."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    return max(0, int(libc.syscall(_SYS_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(1))))
+
+
 def landlock(workdir: str) -> list[str]:
     """Allow writes only beneath workdir (and to /dev/null); no TCP; signals stay inside.
 
@@ -299,11 +308,11 @@ def landlock(workdir: str) -> list[str]:
     """
     if not sys.platform.startswith("linux"):
         return []
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
-    abi = libc.syscall(_SYS_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    abi = landlock_abi()
     if abi < 1:
         return []
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
     fs = _FS_WRITE_RIGHTS[1]
     if abi >= 2:
         fs |= _REFER
