@@ -4,10 +4,13 @@ How each criterion ``measure`` becomes a level 1-5:
 
 - coverage: share of key points covered (an accepted phrasing, or a close paraphrase of the point);
 - correctness: coverage, two levels down per stated misconception;
-- depth: specifics (examples, numbers, trade-offs, causes) counted only beside covered points, so
-  a long answer that covers nothing stays shallow;
-- structure: STAR parts for behavioural answers; signposting and coverage otherwise;
-- communication: pace, fillers, long pauses and length, from the delivery metrics;
+- depth: specifics (numbers, examples, reasons, trade-offs, first-hand experience, technical terms
+  used in sentences), never more than one level above coverage, so a long answer that covers
+  nothing stays shallow; behavioural depth also needs first-person ownership ("I", not "we");
+- structure: STAR parts for behavioural answers (a hypothetical "I usually..." is no story); the
+  past-present-motivation arc for introductions; signposting and coverage otherwise;
+- communication: pace, fillers, long pauses and length, from the delivery metrics; fluent talk
+  that reaches none of the question's points is rambling, not communication;
 - tests / code_quality / explanation: the coding run's results and the spoken walk-through.
 
 Answers that try to instruct the grader, or that are bare keyword lists, are capped at level 2:
@@ -16,6 +19,7 @@ the candidate's words are data, never instructions.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -32,14 +36,21 @@ from ..models import (
 )
 from ..scoring import (
     SIGNPOSTS,
+    DepthSignals,
     Tokens,
     content_stems,
+    count_quantities,
+    depth_signals,
     find_misconceptions,
+    first_person_actions,
     injection_attempts,
+    intro_arc,
+    is_hypothetical,
     is_keyword_list,
     match_key_point,
-    specifics_count,
+    ownership,
     star_parts,
+    strip_repetition_loops,
 )
 from .base import AnswerContext
 
@@ -48,6 +59,9 @@ OPENERS = {
     "neutral": "",
     "demanding": "That leaves something out. ",
 }
+
+
+_PAST = re.compile(r"\b(?:was|were|had|\w{2,}ed|built|ran|wrote|made|took|got|began)\b", re.I)
 
 
 def _level_from_share(share: float) -> int:
@@ -84,16 +98,27 @@ class OfflineBrain:
     # ------------------------------------------------------------------ scoring
 
     def score(self, ctx: AnswerContext) -> QuestionScore:
+        original = ctx.transcript
+        cleaned, loops = [], []
+        for a in ctx.answers:
+            c, found = strip_repetition_loops(a or "")
+            cleaned.append(c)
+            loops += found
+        ctx = dataclasses.replace(ctx, answers=cleaned)
         q, rubric = ctx.question, ctx.rubric
         text = ctx.transcript
         tokens = Tokens.of(text)
         matches = [match_key_point(tokens, kp) for kp in q.key_points]
         covered = [m for m in matches if m.covered]
-        share = len(covered) / len(matches) if matches else 0.0
+        partial = [m for m in matches if m.partial]
+        # a half-stated point counts half: coaches give credit for the right idea put loosely
+        share = (len(covered) + 0.5 * len(partial)) / len(matches) if matches else 0.0
         wrong = find_misconceptions(tokens, q)
         injected = injection_attempts(text)
         keyword_list = is_keyword_list(tokens)
         notes: list[str] = []
+        if loops:
+            notes.append("ignored repeated words, a speech-recognition loop: " + ", ".join(loops[:3]))
         if injected:
             notes.append("the answer tries to instruct the grader; capped at level 2")
         if keyword_list:
@@ -105,13 +130,18 @@ class OfflineBrain:
         if len(tokens) < 12:
             cov_level = min(cov_level, 2)
         evidence_cov = [m.evidence for m in covered if m.evidence][:3]
+        vocabulary = list(ctx.section_terms or rubric.common_terms) + \
+            [p for kp in q.key_points for p in kp.phrasings]
+        signals = depth_signals(text, vocabulary, tokens)
 
         results: list[CriterionScore] = []
         for crit in rubric.criteria:
             level, why, evidence = self._criterion(crit.measure, ctx, tokens, matches, share,
-                                                   cov_level, wrong, evidence_cov)
-            if injected or keyword_list:
-                level = min(level, 2)
+                                                   cov_level, wrong, evidence_cov, signals)
+            if (injected or keyword_list) and crit.measure not in ("tests", "code_quality"):
+                level = min(level, 2)  # the code's own results do not depend on what was said
+            if loops:  # quotes must be words the candidate's transcript really holds
+                evidence = [e for e in evidence if e in original]
             results.append(CriterionScore(criterion=crit.id, level=level, rationale=why,
                                           evidence=evidence))
         weights = {c.id: c.weight for c in rubric.criteria}
@@ -126,47 +156,65 @@ class OfflineBrain:
         )
 
     def _criterion(self, measure: str, ctx: AnswerContext, tokens: Tokens, matches, share: float,
-                   cov_level: int, wrong: list[str], evidence_cov: list[str]
-                   ) -> tuple[int, str, list[str]]:
+                   cov_level: int, wrong: list[str], evidence_cov: list[str],
+                   signals: DepthSignals | None = None) -> tuple[int, str, list[str]]:
         q = ctx.question
         n_cov = sum(1 for m in matches if m.covered)
+        n_part = sum(1 for m in matches if m.partial)
+        partly = f" (and {n_part} partly)" if n_part else ""
+        # the top level asks for limits and trade-offs, not only a complete list of points
+        reasons_limits = signals is None or signals.tradeoffs >= 1 or signals.reasons >= 2
+        top_note = ""
+        if cov_level == 5 and not reasons_limits and q.section in ("technical", "system_design"):
+            cov_level, top_note = 4, "; level 5 needs trade-offs or limits, not only the points"
         if measure == "coverage":
-            missed = [m.key_point for m in matches if not m.covered]
-            why = f"covers {n_cov} of {len(matches)} key points"
+            missed = [m.key_point for m in matches if not m.covered and not m.partial]
+            why = f"covers {n_cov} of {len(matches)} key points{partly}"
             if missed:
                 why += f"; missing: {', '.join(missed[:3])}"
-            return cov_level, why, evidence_cov
+            return cov_level, why + top_note, evidence_cov
         if measure == "correctness":
             level = max(1, cov_level - 2 * len(wrong))
-            why = f"{n_cov} of {len(matches)} key points stated correctly"
+            why = f"{n_cov} of {len(matches)} key points stated correctly{partly}"
             if wrong:
                 why += f"; misconception: {wrong[0][:80]}"
                 return min(level, 2), why, wrong[:2]
-            return level, why, evidence_cov
+            return level, why + top_note, evidence_cov
         if measure == "depth":
-            return self._depth(ctx.transcript, tokens, cov_level, evidence_cov)
+            sig = signals or depth_signals(ctx.transcript, list(ctx.section_terms), tokens)
+            level, why, ev = self._depth(ctx.transcript, tokens, cov_level, evidence_cov, sig)
+            if wrong:
+                level = min(level, 2)
+                why += "; depth does not count beside a stated misconception"
+            if q.section == "behavioral":
+                mine, ours = ownership(ctx.transcript)
+                if ours > mine or is_hypothetical(ctx.transcript):
+                    level = min(level, 2)
+                    why += f"; own contribution unclear ({mine} I/my, {ours} we/our)"
+            return level, why, ev
         if measure == "structure":
-            if q.section in ("behavioral", "introduction"):
-                parts = star_parts(ctx.transcript)
-                if q.section == "behavioral":
-                    level = 1 + sum(1 for p in ("situation", "task", "action", "result") if p in parts)
-                    if "reflection" in parts and level >= 4:
-                        level = 5 if level == 5 or len(parts) == 5 else level
-                    level = min(5, level)
-                    if len(tokens) < 40:
-                        level = min(level, 2)
-                    missing = [p for p in ("situation", "task", "action", "result") if p not in parts]
-                    why = "STAR: " + (", ".join(parts) or "no parts") + " present"
-                    if missing:
-                        why += f"; missing {', '.join(missing)}"
-                    return level, why, list(dict.fromkeys(parts.values()))[:3]
+            if q.section == "behavioral":
+                return self._star(ctx.transcript, tokens)
+            if q.section == "introduction":
+                return self._arc(ctx.transcript, tokens)
             signposts = len(SIGNPOSTS.findall(ctx.transcript))
-            level = min(5, max(1, cov_level - 1 + min(2, signposts)))
+            # order helps only around substance; "driving the discussion" (5) needs a plan
+            level = min(cov_level, max(1, cov_level - 1 + min(2, signposts)))
+            if level == 5 and signposts < 3:
+                level = 4
             if len(tokens) < 25:
                 level = min(level, 2)
             return level, f"{signposts} signposts; {n_cov} key points in order", evidence_cov[:1]
         if measure == "communication":
-            return self._communication(ctx.delivery, tokens)
+            level, why, ev = self._communication(ctx.delivery, tokens)
+            if matches and len(tokens) >= 25:
+                if share == 0:
+                    level, why = min(level, 2), why + "; rambles without reaching the question's points"
+                elif share < 0.25 and len(tokens) >= 80:
+                    level, why = min(level, 3), why + "; long for what it says"
+                elif level == 5 and cov_level < 4:
+                    level, why = 4, why + "; fluent, but not yet crisp about the key points"
+            return level, why, ev
         if measure == "tests":
             run = ctx.coding or {}
             total, passed = int(run.get("total", 0)), int(run.get("passed", 0))
@@ -191,16 +239,61 @@ class OfflineBrain:
                 evidence_cov
         return cov_level, "", evidence_cov
 
-    def _depth(self, text: str, tokens: Tokens, cov_level: int, evidence: list[str]
-               ) -> tuple[int, str, list[str]]:
-        spec = specifics_count(text)
-        level = 1 + min(3, spec // 2) + (1 if spec >= 8 else 0)
+    def _depth(self, text: str, tokens: Tokens, cov_level: int, evidence: list[str],
+               sig: DepthSignals) -> tuple[int, str, list[str]]:
+        total = sig.total()
+        # the descriptors: none; generic; one concrete specific; several; expert-level
+        level = 5 if total >= 8 else 4 if total >= 4 else 3 if total >= 2 else 2 if total >= 1 else 1
+        why = f"specifics: {sig.describe()}"
         # depth cannot outrun substance: specifics around nothing relevant are padding
-        level = min(level, cov_level + 1)
+        if level > cov_level + 1:
+            level = cov_level + 1
+            why += f"; capped by coverage (level {cov_level})"
         if len(tokens) < 30:
             level = min(level, 2)
-        return max(1, level), f"{spec} specifics (examples, numbers, trade-offs, reasons)", \
-            evidence[:2]
+        return max(1, level), why, evidence[:2]
+
+    def _star(self, text: str, tokens: Tokens) -> tuple[int, str, list[str]]:
+        """STAR structure: which parts are there, whether the actions are the speaker's own and
+        whether the result is measurable. A habitual "I usually..." answer tells no story."""
+        parts = star_parts(text)
+        acts = first_person_actions(text)
+        if acts >= 2:
+            parts.setdefault("action", "")
+            # in a told story the opening sentence sets the scene, whatever words it uses
+            if tokens.sentences and _PAST.search(text[slice(*tokens.sentences[0])]):
+                parts.setdefault("situation", text[slice(*tokens.sentences[0])].strip())
+        core = [p for p in ("situation", "task", "action", "result") if p in parts]
+        level = 1 + len(core)
+        measurable = count_quantities(text) > 0
+        if "action" not in parts:
+            level = min(level, 3)
+        if level == 5 and not ("reflection" in parts and measurable and acts >= 3):
+            level = 4
+        hypothetical = is_hypothetical(text)
+        if hypothetical:
+            level = min(level, 2)
+        if len(tokens) < 40:
+            level = min(level, 2)
+        missing = [p for p in ("situation", "task", "action", "result") if p not in parts]
+        why = "STAR: " + (", ".join(p for p in parts) or "no parts") + " present"
+        why += f"; {acts} first-person actions"
+        if missing:
+            why += f"; missing {', '.join(missing)}"
+        if hypothetical:
+            why += "; describes habits, not one situation"
+        return max(1, level), why, [v for v in dict.fromkeys(parts.values()) if v][:3]
+
+    def _arc(self, text: str, tokens: Tokens) -> tuple[int, str, list[str]]:
+        """Introduction: past, present, an outcome and why this role, motivation last."""
+        arc = intro_arc(text)
+        level = 1 + len([p for p in ("past", "present", "motivation") if p in arc])
+        if level == 4 and "outcome" in arc and arc["motivation"] >= max(arc["past"], arc["present"]):
+            level = 5
+        if len(tokens) < 40:
+            level = min(level, 2)
+        order = sorted(arc, key=arc.get)
+        return max(1, level), "arc: " + (" → ".join(order) or "no parts"), []
 
     def _communication(self, deliveries: list[Delivery], tokens: Tokens
                        ) -> tuple[int, str, list[str]]:
