@@ -558,6 +558,16 @@ def test_static_checks_find_the_usual_problems():
         "error: line 1: add takes 3")
 
 
+def test_pathologically_nested_code_gets_a_verdict_not_an_exception(tmp_path):
+    q = _question(cases=[TestCase(args=[1, 1], expected=2000, note="deep sum")])
+    deep = "def add(a, b):\n    return " + "+".join(["a"] * 2000) + "\n"
+    assert coding.static_checks(deep, q.coding) == ["line 1: expressions nested too deeply to check"]
+    assert _run(tmp_path, q, deep, "deep").verdict == "all 1 cases passed"
+    deeper = "def add(a, b):\n    return " + "+".join(["a"] * 50000) + "\n"
+    run = _run(tmp_path, q, deeper, "deeper")
+    assert run.verdict == "cannot parse the code: RecursionError" and run.passed == 0
+
+
 def test_static_checks_without_ruff_fall_back_to_ast(monkeypatch):
     monkeypatch.setattr(coding, "_ruff_path", lambda: None)
     issues = coding.static_checks(

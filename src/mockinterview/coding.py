@@ -685,6 +685,13 @@ def static_checks(code: str, spec: CodingSpec | None = None) -> list[str]:
         return [f"error: line {e.lineno}: syntax error: {e.msg}"]
     except (ValueError, RecursionError, MemoryError) as e:
         return [f"error: the code cannot be parsed ({type(e).__name__})"]
+    try:
+        return _static_checks(tree, code, spec)
+    except RecursionError:
+        return ["line 1: expressions nested too deeply to check"]
+
+
+def _static_checks(tree: ast.Module, code: str, spec: CodingSpec | None) -> list[str]:
     issues: list[str] = []
     funcs = {n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     target = funcs.get(spec.function) if spec else None
