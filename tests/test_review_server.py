@@ -69,8 +69,11 @@ def test_serves_files_inside(served):
     assert headers["content-type"].startswith("text/html")
     assert body == (folder / "report.html").read_bytes()
     assert b"Content-Security-Policy" in body
-    status, _, body = request(server, "GET", f"/{folder.name}/session.json")
+    assert "content-security-policy" not in headers  # the report has its own, in a meta tag
+    status, headers, body = request(server, "GET", f"/{folder.name}/session.json")
     assert status == 200 and json.loads(body)["id"] == folder.name
+    assert headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert headers["x-content-type-options"] == "nosniff"
     # The session folder redirects to its report; the root lists the sessions.
     status, headers, _ = request(server, "GET", f"/{folder.name}/")
     assert status == 302 and headers["location"] == f"/{folder.name}/report.html"

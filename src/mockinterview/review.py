@@ -333,6 +333,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Accept-Ranges", "bytes")
             if status == HTTPStatus.PARTIAL_CONTENT:
                 self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+            if target.name != REPORT_FILE:
+                # Anything but a report (which carries its own policy) gets no script at all,
+                # should a browser ever render it as a page.
+                self.send_header("Content-Security-Policy", "default-src 'none'; sandbox")
             self._security_headers()
             self.end_headers()
             if head or not length:
