@@ -34,7 +34,7 @@ from markupsafe import Markup, escape
 
 from .errors import MockInterviewError
 from .models import Criterion, Event, QuestionScore, SectionRubric, Session, Transcript, Turn
-from .store import atomic_write_text, load_session
+from .store import atomic_write_text, load_session  # atomic, validated, secrets scrubbed
 
 REPORT_FILE = "report.html"
 FEEDBACK_FILE = "feedback.md"
@@ -46,9 +46,6 @@ FAULT_PATTERN = re.compile(r"fault|fallback|error|retry|timeout|fail|overflow|de
 # Pace band drawn behind the pace chart: a comfortable speaking rate for interviews.
 COMFORT_WPM = (110.0, 160.0)
 
-
-# ----------------------------------------------------------------------------- session I/O
-# session.json is read and written only through the store (atomic, validated, secrets scrubbed).
 
 # ----------------------------------------------------------------------------- small helpers
 
