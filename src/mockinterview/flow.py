@@ -541,6 +541,7 @@ class Interview:
 
         with self.p.ui.step("running your code against the hidden test cases"):
             run = coding.run_solution(path, q.coding)
+        run.code_path = str(path.relative_to(self.folder))  # the folder may move; keep it relative
         self.s.coding_runs.append(run)
         self.event("coding_run", turn.index, question=q.id, verdict=run.verdict,
                    passed=run.passed, total=run.total)
@@ -552,7 +553,7 @@ class Interview:
         from . import coding
         from .models import CodingRun
 
-        return coding.discussion_prompts(CodingRun.model_validate(run), q)[:2]
+        return coding.discussion_prompts(CodingRun.model_validate(run), q)[:3]
 
     # ------------------------------------------------------------------ brains and scoring
 
