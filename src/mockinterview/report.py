@@ -254,6 +254,8 @@ class TurnView:
     has_timings: bool
     pace_chart: Markup
     annotations: list[dict[str, Any]]
+    reply: str | None = None  # the interviewer's answer to a candidate's question
+    reply_src: str | None = None
 
 
 @dataclass
@@ -372,6 +374,9 @@ def build_view(session: Session, session_dir: Path,
             has_timings=any(w.start is not None for w in words),
             pace_chart=pace_svg(t.delivery.pace) if t.delivery else Markup(""),
             annotations=[_annotation_view(a) for a in session.annotations if a.turn == t.index],
+            reply=t.capture.get("reply") if isinstance(t.capture.get("reply"), str) else None,
+            reply_src=safe_media_path(session_dir, t.capture.get("reply_audio"))
+            if isinstance(t.capture.get("reply_audio"), str) else None,
         ))
     turn_indices = {t.index for t in session.turns}
     orphan = [_annotation_view(a) for a in session.annotations
@@ -572,6 +577,8 @@ def render_feedback_md(session: Session, session_dir: Path) -> str:
                 out += [f"**Question:** {md(t.prompt_text)}", ""]
                 if t.transcript:
                     out += [f"**Answer:** {md(t.transcript.text) or '(no words)'}", ""]
+                    if tv.reply:
+                        out += [f"**Interviewer's reply:** {md(tv.reply)}", ""]
                     if t.transcript.corrections:
                         out.append("Corrections: " + "; ".join(
                             f"{md(c.original)} → {md(c.corrected)}"
