@@ -14,7 +14,7 @@ from report_sessions import build_hostile_session, build_typed_session
 from typer.testing import CliRunner
 
 from mockinterview.cli import app
-from mockinterview.models import Event, Plan, PlannedSection, Session, Turn
+from mockinterview.models import Event, Plan, PlannedSection, Session, Transcript, Turn
 from mockinterview.report import (
     pace_svg,
     safe_media_path,
@@ -194,3 +194,20 @@ def test_evidence_matches_across_whisper_word_splits():
     assert _find_quote(words, "Two-stage DESIGN, candidate") == (4, 8)
     assert _find_quote(words, "three-stage design") is None
     assert _find_quote(words, "...") is None
+
+
+def test_interviewer_reply_to_a_candidate_question(recordings):
+    folder = recordings / "r"
+    session = build_typed_session(folder)
+    session.turns.append(Turn(index=1, section="candidate_questions", kind="candidate_question",
+                              prompt_text="What would you like to ask me?",
+                              transcript=Transcript(text="How often do you ship?",
+                                                    source="text"),
+                              capture={"reply": "Teams ship <b>weekly</b>.",
+                                       "reply_audio": "audio/a00.wav"}))
+    save_session(session, folder)
+    html = write_report(folder).read_text()
+    assert '<p class="reply-text">Teams ship &lt;b&gt;weekly&lt;/b&gt;.</p>' in html
+    assert '<audio class="reply-audio" controls preload="metadata" src="audio/a00.wav">' in html
+    assert "**Interviewer's reply:** Teams ship \\<b\\>weekly\\</b\\>." in \
+        write_feedback_md(folder).read_text()
