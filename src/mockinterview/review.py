@@ -183,6 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "mockinterview-review"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    timeout = 30  # seconds a connection may stay silent (a body shorter than announced)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Silent: only the CLI prints."""
