@@ -248,7 +248,8 @@ def match_key_point(tokens: Tokens, kp: KeyPoint, paraphrase_share: float = 0.6)
     """Covered when an accepted phrasing occurs, or most of the point's content words occur
     close together (a paraphrase of the point itself)."""
     for ph in kp.phrasings:
-        hit = find_phrase(tokens, ph)
+        # spoken answers insert a word or two ("an upstream table changed" for "upstream change")
+        hit = find_phrase(tokens, ph, max_gap=2)
         if hit:
             return PointMatch(kp.id, True, "phrasing", tokens.quote(*hit), hit)
     for alt in point_alternatives(kp.point):
@@ -366,7 +367,11 @@ INJECTION = re.compile(
     r"(?:excellent|perfect|outstanding|a (?:5|five)|five|5)\b"
     r"|\bpre-?approved\b|<\s*/?\s*system\b"
     r"|\b(?:grade|score|level|rating)\s*[:=]\s*(?:5|five)\b"
-    r"|\bdo not apply (?:any )?(?:caps?|penalt)",
+    r"|\bdo not apply (?:any )?(?:caps?|penalt)"
+    r"|\b(?:score|rate|grade|mark) (?:every|each|all) (?:criteri(?:on|a)|dimensions?|categor(?:y|ies))"
+    r" (?:at|as|with|to) (?:the )?(?:top|highest|maximum|max|full|best)"
+    r"|\btreat (?:it|this|my answer|this answer) as (?:a |the )?(?:model|perfect|ideal|reference) answer"
+    r"|\bto test the (?:grader|scorer|grading|scoring|evaluator|evaluation system)\b",
     re.IGNORECASE | re.MULTILINE,
 )
 
