@@ -211,3 +211,26 @@ def test_interviewer_reply_to_a_candidate_question(recordings):
     assert '<audio class="reply-audio" controls preload="metadata" src="audio/a00.wav">' in html
     assert "**Interviewer's reply:** Teams ship \\<b\\>weekly\\</b\\>." in \
         write_feedback_md(folder).read_text()
+
+
+def test_corrections_are_marked_where_they_happened():
+    """Positions count raw words; a two-word miss corrected to one word shifts the rest."""
+    from mockinterview.models import Correction
+    from mockinterview.report import WordView, _apply_corrections
+
+    text = "In supervised learning we train on labels but supervised learning needs k-means"
+    words = [WordView(w, i * 0.3, i * 0.3 + 0.2, i) for i, w in enumerate(text.split())]
+    tr = Transcript(text=text, corrections=[
+        Correction(original="super -mised learning", corrected="supervised learning", position=1),
+        Correction(original="super -mised learning", corrected="supervised learning", position=9),
+        Correction(original="came ins", corrected="k-means", position=14)])
+    _apply_corrections(words, tr)
+    marked = {w.index: w.correction for w in words if w.correction}
+    assert marked == {1: "heard: super -mised learning", 2: "heard: super -mised learning",
+                      8: "heard: super -mised learning", 9: "heard: super -mised learning",
+                      11: "heard: came ins"}
+    # Segments still holding the raw words: the raw words are marked with what they became.
+    raw = [WordView(w, None, None, i) for i, w in enumerate("we train on lay bells".split())]
+    _apply_corrections(raw, Transcript(text="", corrections=[
+        Correction(original="lay bells", corrected="labels", position=3)]))
+    assert [w.correction for w in raw][3:] == ["corrected to: labels"] * 2

@@ -64,14 +64,6 @@ def _fmt_s(seconds: float | None) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
-_TOKEN_STRIP = re.compile(r"[^\w'-]+")
-
-
-def _norm(word: str) -> str:
-    """A word as compared for evidence and corrections: lower case, no punctuation around it."""
-    return _TOKEN_STRIP.sub("", word.lower()).strip("'-")
-
-
 _SUBTOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
@@ -240,7 +232,7 @@ class WordView:
     end: float | None
     index: int
     evidence: list[str] = field(default_factory=list)  # criterion ids quoting this word
-    heard: str | None = None  # the raw word when a correction changed it
+    correction: str | None = None  # "heard: <raw>" or "corrected to: <new>", for the tooltip
 
 
 @dataclass
@@ -285,28 +277,39 @@ def _flat_words(t: Transcript) -> list[WordView]:
 
 
 def _apply_corrections(words: list[WordView], t: Transcript) -> None:
+    """Mark the words a correction touched. A correction's ``position`` counts raw words, and
+    earlier multi-word corrections shift later words, so the text is looked for near it: the
+    corrected words (when the segments hold corrected words) or else the original ones."""
     for c in t.corrections:
-        if 0 <= c.position < len(words):
-            w = words[c.position]
-            if _norm(w.text) in (_norm(c.corrected), _norm(c.original)):
-                w.heard = c.original
-                if _norm(w.text) == _norm(c.original) and c.corrected.strip():
-                    w.text = c.corrected  # show what scoring read; the raw word in a tooltip
+        for target, note in ((c.corrected, f"heard: {c.original}"),
+                             (c.original, f"corrected to: {c.corrected}")):
+            span = _find_quote(words, target, near=c.position)
+            if span is not None:
+                for w in words[span[0]:span[1]]:
+                    w.correction = note
+                break
 
 
-def _find_quote(words: list[WordView], quote_text: str) -> tuple[int, int] | None:
+def _find_quote(words: list[WordView], quote_text: str,
+                near: int | None = None) -> tuple[int, int] | None:
     """The words (first index, last index + 1) where ``quote_text`` occurs in the answer,
-    compared token by token, ignoring case and punctuation."""
+    compared token by token, ignoring case and punctuation: the first occurrence, or with
+    ``near`` the occurrence whose first word is closest to that index."""
     q = _subtokens(quote_text)
     if not q:
         return None
     flat: list[tuple[str, int]] = [(tok, i) for i, w in enumerate(words)
                                    for tok in _subtokens(w.text)]
     toks = [t for t, _ in flat]
+    best: tuple[int, int] | None = None
     for k in range(len(toks) - len(q) + 1):
         if toks[k:k + len(q)] == q:
-            return flat[k][1], flat[k + len(q) - 1][1] + 1
-    return None
+            span = (flat[k][1], flat[k + len(q) - 1][1] + 1)
+            if near is None:
+                return span
+            if best is None or abs(span[0] - near) < abs(best[0] - near):
+                best = span
+    return best
 
 
 def _turn_time(turns: list[TurnView], i: int) -> float:
