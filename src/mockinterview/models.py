@@ -70,6 +70,15 @@ class KeyPoint(Strict):
     point: str = Field(min_length=3, max_length=400)
     phrasings: list[str] = Field(default_factory=list, max_length=60)
 
+    @field_validator("phrasings", mode="before")
+    @classmethod
+    def _numbers_are_text(cls, v: Any) -> Any:
+        # YAML reads an unquoted 0.5 or 2 as a number; in a phrasing it is the spoken text
+        if isinstance(v, list):
+            return [str(x) if isinstance(x, int | float) and not isinstance(x, bool) else x
+                    for x in v]
+        return v
+
     @field_validator("phrasings")
     @classmethod
     def _non_empty_phrasings(cls, v: list[str]) -> list[str]:
