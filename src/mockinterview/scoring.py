@@ -44,6 +44,8 @@ def stem(word: str) -> str:
         if w.endswith(suf) and len(w) - len(suf) >= 3:
             if suf == "s" and w.endswith(("ss", "us", "is")):
                 break
+            if suf == "es" and not w[:-2].endswith(("s", "x", "z", "ch", "sh")):
+                suf = "s"  # "haves" -> "have" like "have", not "hav"; "boxes" -> "box"
             w = w[: -len(suf)]
             if suf in ("ies", "ied"):
                 w += "i"
@@ -288,7 +290,7 @@ def match_key_point(tokens: Tokens, kp: KeyPoint, paraphrase_share: float = 0.6)
 def point_clauses(point: str) -> list[str]:
     """The clauses of a compound key point ("X does A, and Y does B"): an answer that states one
     of them has half-covered the point."""
-    parts = [p.strip() for p in re.split(r";|,\s*(?:and|but|so|while|whereas)\b|\bwhile\b|\bwhereas\b|"
+    parts = [p.strip() for p in re.split(r"[;,]|\bwhile\b|\bwhereas\b|"
                                          r"\band (?=to |it |they |then |the )", point)]
     return [p for p in parts if p] if len(parts) > 1 else []
 
@@ -356,7 +358,8 @@ INJECTION = re.compile(
     r"|(?:give|award|grade|score|rate) (?:me|this|this answer|my answer|it)? ?(?:a |an |the )?"
     r"(?:five|5|full|top|maximum|max|perfect|highest)\b"
     r"|\b(?:five|5) out of (?:five|5)\b|\bfull marks\b"
-    r"|\bsystem (?:prompt|message|override)\b|^\s*system\s*:|\byou are now\b"
+    r"|\bsystem (?:prompt|message|override)\b|^\s*system\s*:|(?-i:\bSYSTEM\s*:)|\byou are now\b"
+    r"|\brecord (?:a |the )?(?:level|score|grade|mark) (?:of )?(?:5|five)\b"
     r"|\bas (?:the|your) (?:grader|system|administrator|developer)\b"
     r"|\bnew instructions?\b|\bdisregard (?:the|all|previous)\b"
     r"|\b(?:dear|attention|note to the|note to|hello|hi) (?:evaluator|grader|assessor|examiner|"
@@ -520,7 +523,10 @@ def count_quantities(text: str) -> int:
         if not w.isdigit():
             continue  # "l1", "p99", "gpt4" are names; their digits are not figures
         if i > 0 and words[i - 1] == "point":
-            continue  # the digits after "point" belong to the number already counted
+            if i > 1 and words[i - 2].isdigit():
+                continue  # "3 point 5": the digits after "point" belong to that number
+            n += 1  # "point nine" on its own is a figure
+            continue
         nxt = words[i + 1] if i + 1 < len(words) else ""
         if w.isdigit() and int(w) < 10 and nxt not in _UNITS and nxt != "point":
             continue  # "two kinds of error", "one of the reasons": counting words, not figures
