@@ -1,0 +1,798 @@
+"""Transcription that knows the vocabulary of the current question.
+
+A good answer heard as "DNA impurity" instead of "Gini impurity" is scored as a bad one, so the
+transcript must get the candidate's technical words right. Three mechanisms, all driven by the
+vocabulary the bank expects for the question being answered (never by a list of known errors):
+
+1. **Biased decoding** (:func:`hotwords_for`): faster-whisper's ``hotwords`` prompt, filled with the
+   question's most distinctive terms first. Measured on this project's benchmark
+   (``benchmarks/terms.py``) it lifts technical-term recall a lot, but with the bundled tiny.en it
+   also, now and then, loops on a hotword, copies the hotword list into the transcript, skips the
+   start of a window or appends a hotword after the speech ends. So biased decoding is never used
+   alone:
+2. **Guarded fusion** (:func:`fuse`): the answer is decoded twice, plain and biased. The plain
+   transcript is the base; from the biased one only the stretches that carry an expected term are
+   imported, and only where both decodings have words over the same stretch of time (aligned by
+   word timestamps) that sound alike. Hallucinated insertions, loops and dropped spans of the biased
+   pass cannot reach the result.
+3. **Correction** (:func:`correct`): a conservative pass that maps near misses to expected terms by
+   sound-alike (Metaphone keys of the spoken form, with letters and digits spelled the way people say
+   them) and edit distance over word sequences of 1-4 words ("regular nation" -> "regularization",
+   "ex g boost" -> "XGBoost", "el two" -> "L2"). A single common English word is never replaced by a
+   single-word term; a sequence of common words only when it matches the term closely.
+
+Every change is listed in ``Transcript.corrections`` (position = index in the raw transcript's word
+list, i.e. the segments' words in order), ``raw_text`` keeps the decoder's text, ``text`` is what
+scoring reads, and the segments' words are rewritten consistently (a merged n-gram becomes one word
+spanning the first word's start to the last word's end).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import jellyfish
+from rapidfuzz.distance import Levenshtein
+
+from .models import Correction, Question, SectionRubric, Segment, Transcript, Word
+from .textnorm import american, normalize
+
+# ----------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class CorrectionOptions:
+    """Thresholds of the correction pass. Defaults were chosen to change nothing on real human
+    speech (``../shared/speech``) under any question's vocabulary while fixing near misses.
+
+    - ``max_ngram=4``: transcript word sequences of 1-4 words are compared with each term (a term
+      spelled as letters, "ex g boost", takes three words).
+    - ``threshold=0.8``: similarity (0-1, the better of spelling and sound) a sequence that holds at
+      least one uncommon word needs to be replaced.
+    - ``common_threshold=0.85``: the stricter bar for a sequence of two or more common English
+      words ("regular nation"): the sequence as a whole must sound like the term.
+    - ``min_key_len=4``: sound-alike keys shorter than this are too coarse to trust unless equal.
+    """
+
+    max_ngram: int = 4
+    threshold: float = 0.8
+    common_threshold: float = 0.85
+    min_key_len: int = 4
+
+
+@dataclass(frozen=True)
+class FusionOptions:
+    """How the biased decoding may override the plain one (see :func:`fuse`).
+
+    - ``boundary_tol_s=0.35``: the plain and biased word runs must start and end within this many
+      seconds of each other (tiny.en's word timestamps wander by 0.1-0.3 s).
+    - ``max_extend=4``: how many words a run may grow on each side while looking for agreeing
+      boundaries.
+    - ``min_similarity=0.5``: sound-alike similarity the plain run needs with the biased run.
+    """
+
+    boundary_tol_s: float = 0.35
+    max_extend: int = 4
+    min_similarity: float = 0.5
+
+
+# ----------------------------------------------------------------------------- common English
+
+# Words never consumed by a correction unless the term itself contains them: replacing "the SNE"
+# by "t-SNE" is right once and wrong a hundred times.
+FUNCTION_WORDS = frozenset(
+    "a an the of to in on at by for from with and or but nor so if as is are was were be been "
+    "being am do does did have has had it its it's this that these those there here he she they "
+    "we you i me my our your his her their them us what which who whom whose when where why how "
+    "not no yes can could will would shall should may might must just then than also very too "
+    "up down out over under about into onto off again".split())
+
+_LETTER_NAMES = {
+    "a": "ay", "b": "bee", "c": "see", "d": "dee", "e": "ee", "f": "ef", "g": "gee",
+    "h": "aitch", "i": "eye", "j": "jay", "k": "kay", "l": "el", "m": "em", "n": "en", "o": "oh",
+    "p": "pee", "q": "queue", "r": "ar", "s": "ess", "t": "tee", "u": "you", "v": "vee",
+    "w": "double you", "x": "ex", "y": "why", "z": "zee",
+}
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+         "nineteen"]
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def number_words(n: int) -> list[str]:
+    """Spoken words for 0..9999 ("25" -> twenty five); larger numbers digit by digit."""
+    if n < 20:
+        return [_ONES[n]]
+    if n < 100:
+        return [_TENS[n // 10]] + ([_ONES[n % 10]] if n % 10 else [])
+    if n < 1000:
+        return [_ONES[n // 100], "hundred"] + (number_words(n % 100) if n % 100 else [])
+    if n < 10000:
+        return number_words(n // 1000) + ["thousand"] + (number_words(n % 1000) if n % 1000 else [])
+    return [_ONES[int(d)] for d in str(n)]
+
+
+@functools.lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Common English words: those Whisper's tokenizer holds as one whole-word token.
+
+    Why this list: it ships with the model (no extra download), covers about 20,000 frequent
+    words, names and acronyms, and a word missing from it ("impurity", "backpropagation") is, by
+    construction, one the decoder finds hard to produce, which is exactly where corrections help.
+    """
+    path = _tokenizer_path()
+    if path is None:
+        return frozenset()
+    try:
+        vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
+    except (OSError, ValueError, KeyError):
+        return frozenset()
+    out = set()
+    for tok in vocab:
+        if tok.startswith("\u0120") and len(tok) > 2 and tok[1:].isalpha() and tok[1:].isascii():
+            out.add(tok[1:].lower())
+    return frozenset(out)
+
+
+def _tokenizer_path() -> Path | None:
+    env = os.environ.get("MOCKINTERVIEW_TOKENIZER")
+    if env and Path(env).exists():
+        return Path(env)
+    try:
+        from .transcribe import embedded_model_path
+
+        p = embedded_model_path() / "tokenizer.json"
+        return p if p.exists() else None
+    except Exception:
+        return None
+
+
+def is_common(word: str) -> bool:
+    """True for a common English word (see :func:`common_words`); function words always."""
+    w = word.lower()
+    if w in FUNCTION_WORDS:
+        return True
+    words = common_words()
+    if not words:  # no tokenizer: treat every alphabetic word as common, the safest choice
+        return w.isalpha()
+    return w in words
+
+
+@functools.lru_cache(maxsize=4096)
+def bpe_pieces(text: str) -> int:
+    """How many Whisper tokens a phrase takes (its cost in the hotwords budget)."""
+    tok = _tokenizer()
+    if tok is None:
+        return max(1, len(text) // 3)
+    return len(tok.encode(" " + text.strip(), add_special_tokens=False).ids)
+
+
+@functools.lru_cache(maxsize=1)
+def _tokenizer():
+    path = _tokenizer_path()
+    if path is None:
+        return None
+    try:
+        from tokenizers import Tokenizer
+
+        return Tokenizer.from_file(str(path))
+    except Exception:
+        return None
+
+
+# ----------------------------------------------------------------------------- spoken forms
+
+_CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_VOWELS = set("aeiouy")
+
+
+def _spell(letters: str) -> list[str]:
+    out: list[str] = []
+    for ch in letters.lower():
+        out.extend(_LETTER_NAMES.get(ch, ch).split())
+    return out
+
+
+def _token_forms(tok: str) -> list[list[str]]:
+    """Ways a written token is said: as a word, as letters (acronyms), digits as number words."""
+    if tok.isdigit():
+        return [number_words(int(tok))]
+    parts = _CAMEL_RE.findall(tok)
+    if not parts:
+        return [[tok.lower()]]
+    forms: list[list[str]] = [[tok.lower()]]
+    spoken: list[str] = []
+    spelled_any = False
+    for p in parts:
+        if p.isdigit():
+            spoken.extend(number_words(int(p)))
+        elif (p.isupper() and len(p) <= 5) or (len(p) <= 4 and not (set(p.lower()) & _VOWELS)):
+            spoken.extend(_spell(p))
+            spelled_any = True
+        else:
+            spoken.append(p.lower())
+    if spelled_any or len(parts) > 1:
+        forms.append(spoken)
+    if any(p.isdigit() for p in parts) and not spelled_any:
+        forms.append(spoken)
+    return forms
+
+
+def spoken_forms(term: str, limit: int = 8) -> list[list[str]]:
+    """The word sequences a term may be heard as ("XGBoost" -> [xgboost], [ex, gee, boost])."""
+    raw = [t for t in re.split(r"[\s\-/_]+", term.strip()) if t]
+    forms: list[list[str]] = [[]]
+    for tok in raw:
+        tok = re.sub(r"[^\w']", "", tok)
+        if not tok:
+            continue
+        options = _token_forms(tok)
+        forms = [f + o for f in forms for o in options][:limit]
+    return [f for f in forms if f]
+
+
+def _heard_words(word: str) -> list[str]:
+    """How a transcript word sounds, as plain words: letters and digits are spelled out."""
+    toks = normalize(word)
+    out: list[str] = []
+    for t in toks:
+        m = re.fullmatch(r"([a-z])(\d+)", t)
+        if m:  # "l2"
+            out.extend(_spell(m.group(1)) + number_words(int(m.group(2))))
+        elif t.isdigit():
+            out.extend(number_words(int(t)))
+        elif len(t) == 1 and t not in ("a", "i"):
+            out.extend(_spell(t))
+        elif len(t) <= 4 and not (set(t) & _VOWELS) and word.strip(".,!?;:").isupper():
+            out.extend(_spell(t))
+        else:
+            out.append(t)
+    return out
+
+
+def _key(words: Sequence[str]) -> str:
+    return "".join(jellyfish.metaphone(w) for w in words if w).upper()
+
+
+def _orth(words: Sequence[str]) -> str:
+    return "".join(words)
+
+
+def _sim(a: str, b: str) -> float:
+    if not a or not b:
+        return 0.0
+    return Levenshtein.normalized_similarity(a, b)
+
+
+# ----------------------------------------------------------------------------- terms
+
+
+@dataclass
+class _Term:
+    text: str
+    norm: tuple[str, ...]
+    orth: str
+    keys: list[str]
+    words_lower: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, text: str) -> _Term | None:
+        norm = tuple(normalize(text))
+        if not norm:
+            return None
+        forms = spoken_forms(text)
+        keys = sorted({_key(f) for f in forms if _key(f)})
+        return cls(text=text.strip(), norm=norm, orth=_orth(norm), keys=keys,
+                   words_lower=frozenset(norm))
+
+
+def _prepare(terms: Iterable[str]) -> list[_Term]:
+    seen: set[tuple[str, ...]] = set()
+    out: list[_Term] = []
+    for t in terms:
+        if not t or not t.strip():
+            continue
+        term = _Term.of(t)
+        if term is None or term.norm in seen or len(term.orth) < 2:
+            continue
+        seen.add(term.norm)
+        out.append(term)
+    return out
+
+
+_ACRONYM_RE = re.compile(r"\b(?:[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*|[A-Za-z]+\d+[A-Za-z0-9]*|[a-z]+[A-Z]\w*)\b")
+_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]")
+
+
+def is_technical(phrase: str) -> bool:
+    """A phrase worth biasing towards: it holds an acronym, a digit, a camel-cased word or a word
+    that is not common English (one the decoder finds hard). Long phrasings (sentences) are not."""
+    words = phrase.split()
+    if not words or len(words) > 4:
+        return False
+    if _ACRONYM_RE.search(phrase):
+        return True
+    for w in re.split(r"[\s\-/]+", phrase):
+        w = w.strip("'.,()")
+        if len(w) >= 3 and w.isalpha() and not is_common(w) and not _inflection_of_common(w):
+            us = american(w.lower())
+            if us != w.lower() and (is_common(us) or _inflection_of_common(us)):
+                continue  # "maximise": a British spelling of a common word
+            return True
+    return False
+
+
+def _inflection_of_common(word: str) -> bool:
+    """'labelled', 'clusters', 'annotated': an inflected common word, not a technical term."""
+    w = word.lower()
+    for suffix in ("s", "es", "ed", "led", "d", "ing", "ling", "ly", "er"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and is_common(w[: -len(suffix)]):
+            return True
+    return False
+
+
+def _terms_in_text(text: str) -> list[str]:
+    """Technical single words and acronyms pulled from a key point's prose."""
+    out: list[str] = []
+    for m in _ACRONYM_RE.finditer(text):
+        out.append(m.group(0))
+    for m in _WORD_RE.finditer(text):
+        w = m.group(0)
+        parts = [p for p in w.split("-") if p]
+        if "-" in w and any(is_technical(p) for p in parts):
+            out.append(w)
+        elif w.isalpha() and len(w) >= 4 and is_technical(w):
+            out.append(w.lower() if not w[1:].islower() or w[0].islower() else w.lower())
+    return out
+
+
+def question_terms(question: Question | None, rubric: SectionRubric | None) -> list[str]:
+    """The vocabulary expected while this question is answered, most specific first.
+
+    Order: the technical phrasings of the question's key points, technical words pulled from the
+    key point texts (and the question text), then the section's ``common_terms``. Duplicates (after
+    normalisation) are dropped. Either argument may be None (a question missing from the bank falls
+    back to the section's terms).
+    """
+    ordered: list[str] = []
+    if question is not None:
+        for kp in question.key_points:
+            ordered.extend(p for p in kp.phrasings if is_technical(p))
+        for kp in question.key_points:
+            ordered.extend(_terms_in_text(kp.point))
+        ordered.extend(_terms_in_text(question.text))
+    if rubric is not None:
+        # the section's list is long: its most distinctive terms first, so a token budget keeps
+        # the ones the decoder needs help with
+        ranked = sorted(enumerate(rubric.common_terms), key=lambda it: (-distinctiveness(it[1]),
+                                                                       it[0]))
+        ordered.extend(t for _i, t in ranked)
+    seen: set[tuple[str, ...]] = set()
+    out: list[str] = []
+    for t in ordered:
+        key = tuple(normalize(t))
+        if key and key not in seen:
+            seen.add(key)
+            out.append(t.strip())
+    return out
+
+
+# ----------------------------------------------------------------------------- hotwords
+
+HOTWORDS_BUDGET = 120  # tokens; faster-whisper truncates at 223, and shorter prompts loop less
+
+
+def distinctiveness(term: str) -> float:
+    """How much a term needs biasing: Whisper tokens per word (rare words split into many
+    pieces), plus one for an acronym or digit. Common words ("precision") score lowest."""
+    words = max(1, len(term.split()))
+    score = bpe_pieces(term) / words
+    if _ACRONYM_RE.search(term):
+        score += 1.0
+    if all(is_common(w) for w in re.findall(r"[A-Za-z]+", term)):
+        score -= 1.0
+    return score
+
+
+def hotwords_for(terms: Sequence[str], max_tokens: int = HOTWORDS_BUDGET) -> str:
+    """The ``hotwords`` string for faster-whisper: the terms in the order given (pass the
+    question's own terms first, as :func:`question_terms` returns them), skipping terms made only
+    of common English words (the decoder gets those right unaided), within ``max_tokens`` Whisper
+    tokens.
+
+    Terms are joined by spaces: separated by commas, tiny.en was measured to repeat the list
+    ("XGBoost, XGBoost, ...") far more often.
+    """
+    chosen: list[str] = []
+    used = 0
+    for t in terms:
+        t = t.strip() if t else ""
+        if not t or distinctiveness(t) <= 0:
+            continue
+        cost = bpe_pieces(t)
+        if used + cost > max_tokens:
+            continue
+        chosen.append(t)
+        used += cost
+    return " ".join(chosen)
+
+
+# ----------------------------------------------------------------------------- word lists
+
+
+@dataclass
+class _W:
+    """A transcript word while we edit: its text, times, probability, and raw-word index."""
+
+    word: str
+    start: float
+    end: float
+    probability: float
+    raw: int  # index in the raw word list of its first raw word
+    seg: int
+    changed: bool = False
+
+
+def _flatten(t: Transcript) -> list[_W]:
+    out: list[_W] = []
+    if t.segments and any(s.words for s in t.segments):
+        for si, s in enumerate(t.segments):
+            for w in s.words:
+                out.append(_W(w.word, w.start, w.end, w.probability, len(out), si))
+    else:
+        for w in t.text.split():
+            out.append(_W(w, 0.0, 0.0, 1.0, len(out), 0))
+    return out
+
+
+def _raw_index_map(t: Transcript, words: list[_W]) -> None:
+    """Give the current words of ``t`` their raw-word indices by replaying its corrections."""
+    if not t.corrections:
+        return
+    raw_pos = 0
+    cur = 0
+    for c in sorted(t.corrections, key=lambda c: c.position):
+        while raw_pos < c.position and cur < len(words):
+            words[cur].raw = raw_pos
+            raw_pos += 1
+            cur += 1
+        n_new = max(1, len(c.corrected.split()))
+        for k in range(n_new):
+            if cur + k < len(words):
+                words[cur + k].raw = c.position
+        cur += n_new
+        raw_pos = c.position + max(1, len(c.original.split()))
+    while cur < len(words):
+        words[cur].raw = raw_pos
+        raw_pos += 1
+        cur += 1
+
+
+def _rebuild(t: Transcript, words: list[_W], corrections: list[Correction]) -> Transcript:
+    """A new Transcript from edited words; untouched segments keep their decoder text."""
+    raw_text = t.raw_text if t.raw_text is not None else t.text
+    all_corr = sorted(list(t.corrections) + corrections, key=lambda c: c.position)
+    if not t.segments or not any(s.words for s in t.segments):
+        text = " ".join(w.word for w in words)
+        return t.model_copy(update={"text": text, "raw_text": raw_text, "corrections": all_corr})
+    changed = {w.seg for w in words if w.changed}
+    by_seg: dict[int, list[_W]] = {}
+    for w in words:
+        by_seg.setdefault(w.seg, []).append(w)
+    segs: list[Segment] = []
+    for si, s in enumerate(t.segments):
+        ws = by_seg.get(si, [])
+        new_words = [Word(word=w.word, start=w.start, end=w.end, probability=w.probability)
+                     for w in ws]
+        text = " ".join(w.word for w in ws) if si in changed else s.text
+        segs.append(Segment(start=s.start, end=s.end, text=text, words=new_words))
+    text = " ".join(s.text for s in segs if s.text).strip()
+    return t.model_copy(update={"text": text, "raw_text": raw_text, "corrections": all_corr,
+                                "segments": segs})
+
+
+_LEAD_PUNCT = re.compile(r"^[^\w]+")
+_TRAIL_PUNCT = re.compile(r"[^\w]+$")
+
+
+def _dress(term: str, first: str, last: str) -> str:
+    """The term with the original's leading/trailing punctuation and sentence capital."""
+    lead = _LEAD_PUNCT.match(first)
+    trail = _TRAIL_PUNCT.search(last)
+    core = term
+    body = first[lead.end():] if lead else first
+    if body[:1].isupper() and core[:1].islower() and core == core.lower():
+        core = core[0].upper() + core[1:]
+    trail_s = trail.group(0) if trail else ""
+    if trail_s.startswith("'"):
+        trail_s = ""
+    return (lead.group(0) if lead else "") + core + trail_s
+
+
+def _replace(words: list[_W], a: int, b: int, new_texts: list[str],
+             times: list[tuple[float, float]] | None = None) -> list[_W]:
+    """Replace words[a..b] (inclusive) by new words spanning the same time."""
+    start, end = words[a].start, words[b].end
+    seg = words[a].seg
+    raw = words[a].raw
+    prob = min(w.probability for w in words[a:b + 1])
+    out: list[_W] = []
+    if times is None:
+        weights = [max(1, len(t)) for t in new_texts]
+        total = sum(weights)
+        t0 = start
+        times = []
+        for wt in weights:
+            t1 = t0 + (end - start) * wt / total
+            times.append((round(t0, 3), round(t1, 3)))
+            t0 = t1
+        times[-1] = (times[-1][0], end)
+    for k, txt in enumerate(new_texts):
+        out.append(_W(txt, times[k][0], times[k][1], prob, raw, seg, changed=True))
+    return words[:a] + out + words[b + 1:]
+
+
+# ----------------------------------------------------------------------------- correction
+
+
+def _norm_words(words: Sequence[_W]) -> list[tuple[str, ...]]:
+    return [tuple(normalize(w.word)) for w in words]
+
+
+def _score(gram: Sequence[str], term: _Term, min_key_len: int) -> float:
+    """Similarity of a heard word sequence to a term: best of spelling and sound."""
+    orth = _orth(gram)
+    s_orth = _sim(orth, term.orth)
+    heard = [h for g in gram for h in _heard_words(g)]
+    key = _key(heard)
+    s_key = 0.0
+    for k in term.keys:
+        if min(len(k), len(key)) < min_key_len:
+            s = 1.0 if k == key and len(k) >= 3 else 0.0
+        else:
+            s = _sim(key, k)
+        s_key = max(s_key, s)
+    return max(s_orth, s_key)
+
+
+def correct(transcript: Transcript, terms: Sequence[str],
+            options: CorrectionOptions | None = None) -> Transcript:
+    """Map near misses in ``transcript`` to the expected ``terms`` (see the module doc).
+
+    Returns a new Transcript: ``raw_text`` is kept (set from ``text`` when it was None), ``text``
+    is the corrected text, ``corrections`` lists each change and the segments' words are
+    rewritten. Without a near miss the transcript comes back unchanged (except ``raw_text``).
+    """
+    opts = options or CorrectionOptions()
+    prepared = _prepare(terms)
+    words = _flatten(transcript)
+    _raw_index_map(transcript, words)
+    if not prepared or not words:
+        return _rebuild(transcript, words, [])
+    single_terms = {t.norm[0] for t in prepared if len(t.norm) == 1}
+    norms = _norm_words(words)
+    candidates: list[tuple[float, int, int, _Term]] = []
+    protected: set[int] = set()
+    n_words = len(words)
+    # words already forming an expected term are protected from every change
+    for i in range(n_words):
+        for n in range(1, opts.max_ngram + 1):
+            j = i + n - 1
+            if j >= n_words or words[j].seg != words[i].seg:
+                break
+            flat = tuple(x for k in range(i, j + 1) for x in norms[k])
+            if any(flat == t.norm for t in prepared):
+                protected.update(range(i, j + 1))
+    for i in range(n_words):
+        for n in range(1, opts.max_ngram + 1):
+            j = i + n - 1
+            if j >= n_words or words[j].seg != words[i].seg:
+                break
+            gram = [x for k in range(i, j + 1) for x in norms[k]]
+            if not gram or any(not g.isalnum() for g in gram):
+                continue
+            orth = _orth(gram)
+            for term in prepared:
+                if gram == list(term.norm):
+                    continue
+                # a word already forming an expected term only joins a term that contains it
+                if any(k in protected and not set(norms[k]) <= term.words_lower
+                       for k in range(i, j + 1)):
+                    continue
+                if not 0.5 * len(term.orth) <= len(orth) <= 2.0 * len(term.orth) + 2:
+                    continue
+                # a function word at either end, or an expected term the term lacks, is only
+                # consumed on an exact match ("drop out" -> dropout, "are a g" -> RAG)
+                edge = {gram[0], gram[-1]}
+                needs_exact = any(e in FUNCTION_WORDS and e not in term.words_lower for e in edge)
+                if any(g in single_terms and g not in term.words_lower for g in gram):
+                    continue
+                if any(g.isdigit() for g in gram) and not any(
+                        ch.isdigit() for ch in term.orth) and not _spelled_digits(term):
+                    continue
+                originals = [words[k].word.strip(".,!?;:\"'()") for k in range(i, j + 1)]
+                all_common = all(is_common(o) or _inflection_of_common(o) for o in originals)
+                if all_common and n == 1 and len(term.norm) == 1:
+                    continue  # one common word is never turned into a one-word term
+                score = _score(gram, term, opts.min_key_len)
+                bar = opts.common_threshold if all_common else opts.threshold
+                if needs_exact:
+                    bar = max(bar, 0.99)
+                if score >= bar:
+                    candidates.append((score, i, j, term))
+    if not candidates:
+        return _rebuild(transcript, words, [])
+    # best first; a longer span wins a tie
+    candidates.sort(key=lambda c: (-c[0], -(c[2] - c[1])))
+    taken: set[int] = set()
+    chosen: list[tuple[float, int, int, _Term]] = []
+    for c in candidates:
+        span = set(range(c[1], c[2] + 1))
+        if span & taken:
+            continue
+        taken |= span
+        chosen.append(c)
+    corrections: list[Correction] = []
+    for score, i, j, term in sorted(chosen, key=lambda c: -c[1]):  # right to left keeps indices
+        original = " ".join(w.word for w in words[i:j + 1])
+        dressed = _dress(term.text, words[i].word, words[j].word)
+        new = dressed.split()
+        corrections.append(Correction(original=original, corrected=dressed,
+                                      position=words[i].raw, score=round(score, 3)))
+        words = _replace(words, i, j, new)
+    return _rebuild(transcript, words, corrections)
+
+
+def _spelled_digits(term: _Term) -> bool:
+    return any(k for k in term.keys if any(ch.isdigit() for ch in k))
+
+
+# ----------------------------------------------------------------------------- fusion
+
+
+def _term_hits(norms: list[tuple[str, ...]], prepared: list[_Term]) -> list[tuple[int, int]]:
+    """(first word, last word) of every expected term occurring in a word list."""
+    toks: list[str] = []
+    owner: list[int] = []
+    for wi, n in enumerate(norms):
+        for x in n:
+            toks.append(x)
+            owner.append(wi)
+    hits: list[tuple[int, int]] = []
+    for term in prepared:
+        k = len(term.norm)
+        for s in range(len(toks) - k + 1):
+            if tuple(toks[s:s + k]) == term.norm:
+                hits.append((owner[s], owner[s + k - 1]))
+    return sorted(set(hits))
+
+
+def _looping(norms: Sequence[tuple[str, ...]]) -> bool:
+    flat = [x for n in norms for x in n]
+    for size in (1, 2, 3):
+        for s in range(0, max(0, len(flat) - 3 * size + 1)):
+            a = flat[s:s + size]
+            if a == flat[s + size:s + 2 * size] == flat[s + 2 * size:s + 3 * size]:
+                return True
+    return False
+
+
+def fuse(plain: Transcript, biased: Transcript, terms: Sequence[str],
+         options: FusionOptions | None = None) -> Transcript:
+    """The plain transcript, with the stretches where the biased decoding heard an expected term
+    imported from it (see the module doc). Each import is listed as a correction."""
+    opts = options or FusionOptions()
+    prepared = _prepare(terms)
+    P = _flatten(plain)
+    B = _flatten(biased)
+    if not prepared or not P or not B or not (plain.segments and biased.segments):
+        return _rebuild(plain, P, [])
+    pn, bn = _norm_words(P), _norm_words(B)
+    plain_hits = _term_hits(pn, prepared)
+    plain_hit_words = {k for a, b in plain_hits for k in range(a, b + 1)}
+    single_terms = {t.norm[0] for t in prepared if len(t.norm) == 1}
+    tol = opts.boundary_tol_s
+    edits: list[tuple[int, int, int, int, float]] = []  # P a..b <- B i..j
+    for i0, j0 in _term_hits(bn, prepared):
+        s, e = B[i0].start, B[j0].end
+        over = [k for k, w in enumerate(P) if w.end > s + 0.02 and w.start < e - 0.02]
+        if not over:
+            continue  # nothing was heard there by the plain pass: an insertion
+        a, b, i, j = over[0], over[-1], i0, j0
+        ok = False
+        for _ in range(2 * opts.max_extend + 2):
+            ds = P[a].start - B[i].start
+            de = P[b].end - B[j].end
+            if abs(ds) <= tol and abs(de) <= tol:
+                ok = True
+                break
+            if ds > tol:  # plain run starts later: take one more plain word on the left
+                a -= 1
+            elif ds < -tol:
+                i -= 1
+            if de < -tol:
+                b += 1
+            elif de > tol:
+                j += 1
+            if a < 0 or i < 0 or b >= len(P) or j >= len(B):
+                break
+            if (i0 - i) > opts.max_extend or (j - j0) > opts.max_extend:
+                break
+        if not ok:
+            continue
+        p_run, b_run = pn[a:b + 1], bn[i:j + 1]
+        if [x for n in p_run for x in n] == [x for n in b_run for x in n]:
+            continue
+        if any(k in plain_hit_words for k in range(a, b + 1)):
+            continue  # the plain pass already has an expected term here
+        b_flat = {x for n in b_run for x in n}
+        if any(x in single_terms and x not in b_flat for n in p_run for x in n):
+            continue
+        if _looping(b_run) or _looping(bn[max(0, i - 6):j + 7]):
+            continue
+        if P[a].seg != P[b].seg:
+            continue
+        p_heard = [h for n in p_run for x in n for h in _heard_words(x)]
+        b_heard = [h for n in b_run for x in n for h in _heard_words(x)]
+        sim = max(_sim(_key(p_heard), _key(b_heard)), _sim(_orth(p_heard), _orth(b_heard)))
+        if sim < opts.min_similarity:
+            continue
+        pl, bl = len(_orth(p_heard)), len(_orth(b_heard))
+        if not (0.5 * bl <= pl <= 2.0 * bl):
+            continue
+        edits.append((a, b, i, j, sim))
+    # keep non-overlapping edits, best first
+    edits.sort(key=lambda x: -x[4])
+    taken: set[int] = set()
+    keep = []
+    for ed in edits:
+        span = set(range(ed[0], ed[1] + 1))
+        if span & taken:
+            continue
+        taken |= span
+        keep.append(ed)
+    words = P
+    corrections: list[Correction] = []
+    for a, b, i, j, sim in sorted(keep, key=lambda x: -x[0]):
+        lo, hi = P[a].start, P[b].end
+        times = []
+        prev = lo
+        for w in B[i:j + 1]:
+            st = min(max(w.start, prev), hi)
+            en = min(max(w.end, st), hi)
+            times.append((round(st, 3), round(en, 3)))
+            prev = en
+        new = [w.word for w in B[i:j + 1]]
+        corrections.append(Correction(original=" ".join(w.word for w in P[a:b + 1]),
+                                      corrected=" ".join(new), position=P[a].raw,
+                                      score=round(sim, 3)))
+        words = _replace(words, a, b, new, times)
+    return _rebuild(plain, words, corrections)
+
+
+# ----------------------------------------------------------------------------- one call
+
+
+def transcribe_with_vocabulary(transcriber, audio, terms: Sequence[str], options=None,
+                               correction: CorrectionOptions | None = None,
+                               fusion: FusionOptions | None = None) -> Transcript:
+    """Plain decoding, biased decoding, guarded fusion, then correction: what the interview does
+    with every spoken answer. ``transcriber`` is a :class:`~mockinterview.transcribe.WhisperTranscriber`
+    (anything with ``transcribe(audio, options)`` and ``options``); ``options`` its
+    TranscribeOptions. With no terms this is plain decoding.
+    """
+    base = options or getattr(transcriber, "options", None)
+    plain = transcriber.transcribe(audio, base)
+    terms = list(terms)
+    if not terms or not plain.text.strip():
+        return plain
+    hot = hotwords_for(terms)
+    biased = transcriber.transcribe(audio, replace(base, hotwords=hot) if base else None)
+    fused = fuse(plain, biased, terms, fusion)
+    return correct(fused, terms, correction)
