@@ -321,3 +321,21 @@ def test_calibrate_against_prints_both_columns(tmp_path, monkeypatch):
     cells = [c.strip() for c in row.split("│") if c.strip()]
     base, new, diff = float(cells[1]), float(cells[2]), cells[3]
     assert diff == "0" or float(diff) == pytest.approx(new - base, abs=0.002)
+
+
+def test_calibrate_with_the_llm_engine_over_real_http():
+    """The LLM engine through the real openai client against the local scripted server, whose
+    canned interviewer gives level 3 to answers over 40 words and 2 to shorter ones."""
+    from mockinterview.config import Config, LLMConfig
+    from mockinterview.testing.openai_server import ScriptedOpenAIServer, canned_interviewer
+
+    with ScriptedOpenAIServer(models=["scripted-model"], handler=canned_interviewer) as srv:
+        cfg = Config(llm=LLMConfig(base_url=srv.base_url, model="scripted-model"))
+        report = calibrate(HELDOUT, cfg, engine="llm")
+        asked = len(srv.chat_requests())
+    assert report.engine == "llm" and asked >= report.overall.n
+    items = {i.line: i for i in report.items}
+    for line, item in load_calibration(HELDOUT):
+        if item.kind == "honest":
+            words = len(item.answer.split())
+            assert items[line].predicted == (3 if words > 40 else 2), (line, words)
