@@ -101,12 +101,13 @@ def comparison_table(base: CalibrationReport, new: CalibrationReport,
 
 
 def worst_table(report: CalibrationReport, limit: int = 8) -> Table:
-    table = Table(title="Worst disagreements")
-    for col in ("line", "question", "kind", "coach", "engine", "overall", "answer begins"):
-        table.add_column(col)
+    table = Table(title="Worst disagreements", expand=True)
+    for col in ("line", "question", "kind", "coach", "engine", "overall"):
+        table.add_column(col, no_wrap=True, min_width=len(col))
+    table.add_column("answer begins", no_wrap=True, overflow="ellipsis", ratio=1, min_width=8)
     for i in report.worst[:limit]:
         table.add_row(str(i.line), escape(i.question_id), i.kind, str(i.grade), str(i.predicted),
-                      f"{i.overall:.2f}", escape(i.answer[:60].replace("\n", " ")))
+                      f"{i.overall:.2f}", escape(i.answer[:80].replace("\n", " ")))
     return table
 
 
