@@ -262,10 +262,14 @@ def _index_rows(session: Session, folder: Path, db: sqlite3.Connection) -> None:
         for topic in (q.topics if q else []):
             db.execute("INSERT INTO topics VALUES (?,?,?,?)",
                        (session.id, s.question_id, topic, s.overall))
+    turns = {t.index: t for t in session.turns}
     for a in session.annotations:
+        turn = turns.get(a.turn) if a.turn is not None else None
+        qid = a.question_id or (turn.question_id if turn else None) or ""
+        section = turn.section if turn else (questions[qid].section if qid in questions else "")
         for crit, lvl in a.levels.items():
             db.execute("INSERT INTO scores VALUES (?,?,?,?,?,'reviewer')",
-                       (session.id, a.question_id or "", "", crit, lvl))
+                       (session.id, qid, section, crit, lvl))
 
 
 def update_index(recordings: Path, session: Session, folder: Path) -> None:
