@@ -70,6 +70,9 @@ def trends(recordings: Path) -> dict[str, dict[str, list[tuple[str, float]]]]:
             by_s[qs.section].append(qs.overall)
             for c in qs.criteria:
                 by_c[c.criterion].append(c.level)
+        for a in s.annotations:  # reviewers' levels: a series of their own, beside the AI's
+            for crit, lvl in a.levels.items():
+                by_c[f"{crit} (reviewer)"].append(lvl)
         for k, v in by_c.items():
             out["criterion"][k].append((s.id, sum(v) / len(v)))
         for k, v in by_s.items():
