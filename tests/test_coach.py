@@ -339,3 +339,12 @@ def test_calibrate_with_the_llm_engine_over_real_http():
         if item.kind == "honest":
             words = len(item.answer.split())
             assert items[line].predicted == (3 if words > 40 else 2), (line, words)
+
+
+def test_the_llm_engine_without_an_endpoint_is_one_clear_error(monkeypatch):
+    from mockinterview.config import Config
+    from mockinterview.errors import MockInterviewError
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(MockInterviewError, match="no LLM endpoint is configured"):
+        calibrate(HELDOUT, Config(), engine="llm")

@@ -55,6 +55,10 @@ def make_scorer(cfg: Config, engine: str, style: str = "neutral"):
     """The brain that scores: offline, or the LLM brain (with its offline fallback)."""
     if engine not in ("offline", "llm"):
         raise MockInterviewError(f"--engine {engine}: expected offline or llm")
+    if engine == "llm" and not (cfg.llm.base_url or cfg.api_key()):
+        # without an endpoint every answer would silently fall back to the offline engine
+        raise MockInterviewError("--engine llm: no LLM endpoint is configured (set llm.base_url "
+                                 "in the config file, or OPENAI_API_KEY)")
     from .runner import make_brain
 
     return make_brain(cfg, engine, style)
