@@ -245,9 +245,11 @@ class OfflineBrain:
         # the descriptors: none; generic; one concrete specific; several; expert-level
         level = 5 if total >= 8 else 4 if total >= 4 else 3 if total >= 2 else 2 if total >= 1 else 1
         why = f"specifics: {sig.describe()}"
-        # depth cannot outrun substance: specifics around nothing relevant are padding
-        if level > cov_level + 1:
-            level = cov_level + 1
+        # depth cannot outrun substance: specifics around nothing relevant are padding, so depth
+        # stays within one level of coverage, and at 1 when the answer reaches almost none of it
+        cap = cov_level + 1 if cov_level >= 2 else 1
+        if level > cap:
+            level = cap
             why += f"; capped by coverage (level {cov_level})"
         if len(tokens) < 30:
             level = min(level, 2)
