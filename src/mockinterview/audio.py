@@ -7,13 +7,14 @@ line naming the file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import wave
 from pathlib import Path
 
 import numpy as np
 
-from .errors import AudioError
+from .errors import AudioError, StorageError
 
 SAMPLE_RATE = 16_000
 MAX_SECONDS = 4 * 3600  # refuse anything longer: a mistake, not an interview answer
@@ -110,10 +111,10 @@ def to_int16(x: np.ndarray) -> np.ndarray:
 def write_wav(path: str | os.PathLike, samples: np.ndarray, sr: int = SAMPLE_RATE) -> Path:
     """Write mono 16-bit PCM atomically (temp file, fsync, rename)."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
     pcm = samples if samples.dtype == np.int16 else to_int16(samples)
     try:
+        p.parent.mkdir(parents=True, exist_ok=True)
         with wave.open(str(tmp), "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
@@ -122,9 +123,12 @@ def write_wav(path: str | os.PathLike, samples: np.ndarray, sr: int = SAMPLE_RAT
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, p)
+    except OSError as e:  # disk full, file size limit, permissions: one line, not a traceback
+        raise StorageError(f"{p}: cannot write ({e.strerror or e}); what was saved before "
+                           "is intact") from None
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
     return p
 
 
