@@ -165,3 +165,15 @@ def test_coding_results_are_not_capped_by_what_was_said(bank):
                         coding={"total": 9, "passed": 9, "static_issues": []})
     s = OfflineBrain().score(ctx)
     assert levels(s)["tests"] == 5 and levels(s)["explanation"] <= 2
+
+
+def test_an_introduction_without_motivation_stays_at_three(bank):
+    jobs = ("I did a bachelor's in computer science, then I worked at a bank for two years as a "
+            "data analyst using SQL, then at an insurance company building pricing models in "
+            "Python, and currently I'm a data scientist at a startup working on churn.")
+    story = jobs + (" What draws me to this role is that your team ships models to production "
+                    "at a much larger scale, which is exactly what I want to learn next.")
+    j, s = score(bank, "intro-tell-me-about-yourself", jobs), \
+        score(bank, "intro-tell-me-about-yourself", story)
+    assert levels(j)["coverage"] <= 3 and levels(s)["coverage"] >= 4
+    assert levels(s)["structure"] > levels(j)["structure"]

@@ -167,6 +167,11 @@ class OfflineBrain:
         top_note = ""
         if cov_level == 5 and not reasons_limits and q.section in ("technical", "system_design"):
             cov_level, top_note = 4, "; level 5 needs trade-offs or limits, not only the points"
+        if q.section == "introduction" and cov_level > 3 and "motivation" not in \
+                intro_arc(ctx.transcript):
+            # the descriptors put "a clear motivation for this role" at level 4: a list of jobs,
+            # however complete, stays at 3
+            cov_level, top_note = 3, "; no motivation for this role"
         if measure == "coverage":
             missed = [m.key_point for m in matches if not m.covered and not m.partial]
             why = f"covers {n_cov} of {len(matches)} key points{partly}"
