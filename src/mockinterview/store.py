@@ -136,6 +136,28 @@ def load_session(folder: Path) -> Session:
         raise SessionError(f"{path}: nested too deeply") from None
 
 
+def audio_problems(session: Session, folder: Path) -> list[str]:
+    """One line per answer recording that is missing or cannot be decoded, naming the file:
+    commands that read a session say so and go on with the rest."""
+    import soundfile as sf
+
+    problems = []
+    for t in session.turns:
+        if not t.answer_audio:
+            continue
+        path = Path(folder) / t.answer_audio
+        if not path.is_file():
+            problems.append(f"{path}: answer {t.index} recording is missing")
+            continue
+        try:
+            frames = sf.info(str(path)).frames
+        except Exception:  # noqa: BLE001 - libsndfile raises several types for broken files
+            frames = -1
+        if frames <= 0:
+            problems.append(f"{path}: answer {t.index} recording is damaged (not a readable WAV)")
+    return problems
+
+
 def session_dirs(recordings: Path) -> list[Path]:
     if not recordings.is_dir():
         return []
