@@ -347,11 +347,13 @@ def sessions() -> None:
 @app.command()
 def show(session: str = typer.Argument(..., help="session folder, id, or 'latest'")) -> None:
     """Show a session's transcript, scores and feedback."""
-    from .store import find_session, load_session
+    from .store import audio_problems, find_session, load_session
 
     cfg = _cfg()
     folder = find_session(cfg.recordings_dir(), session)
     s = load_session(folder)
+    for problem in audio_problems(s, folder):
+        err_console.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
     console.print(f"[bold]{escape(s.id)}[/] {s.status} — {s.plan.role}, {s.plan.level}, "
                   f"{s.plan.minutes} min, engine {escape(s.engine)}")
     for t in s.turns:
@@ -482,8 +484,11 @@ def report(
 ) -> None:
     """Write report.html (self-contained: open it from the file system) and feedback.md."""
     from .report import write_feedback_md, write_pdf, write_report
+    from .store import audio_problems, load_session
 
     folder = _session_folder(session)
+    for problem in audio_problems(load_session(folder), folder):
+        err_console.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
     console.print(f"Report: [bold]{escape(str(write_report(folder)))}[/]")
     console.print(f"Feedback: [bold]{escape(str(write_feedback_md(folder)))}[/]")
     if pdf:
