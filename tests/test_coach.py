@@ -251,9 +251,14 @@ def test_rescore_adds_a_run_and_keeps_the_old_one(session_copy, tmp_path):
     depth = [c for c in result.changes if c.question_id == "tech-bias-variance"
              and c.criterion == "depth"][0]
     assert depth.after == next(c.level for c in tech.criteria if c.criterion == "depth")
-    # a second rescore numbers on
-    rescore_session(session_copy, load_config())
+    assert result.changed_files == ["rubrics/sections.yaml"]  # against the live run's versions
+    # a second rescore numbers on; same bank as the live run's session: no files differ
+    again = rescore_session(session_copy, load_config())
     assert [r.id for r in load_session(session_copy).scoring_runs][-1] == "rescore-2"
+    assert again.baseline_label == "run rescore-1" and again.changed_files == [
+        "rubrics/sections.yaml"]
+    third = rescore_session(session_copy, load_config())
+    assert third.changed_files == [] and third.changed == []
 
 
 def test_rescore_against_prints_both_versions_and_the_difference(session_copy, tmp_path,

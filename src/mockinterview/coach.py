@@ -151,6 +151,7 @@ class RescoreResult:
     baseline: list[QuestionScore]
     changes: list[ScoreChange] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    changed_files: list[str] = field(default_factory=list)  # rubric/prompt files edited since
 
     @property
     def changed(self) -> list[ScoreChange]:
@@ -176,6 +177,11 @@ def compare_scores(before: list[QuestionScore], after: list[QuestionScore]) -> l
 
 def _score_all(brain, contexts: list[AnswerContext]) -> list[QuestionScore]:
     return [brain.score(ctx) for ctx in contexts]
+
+
+def changed_files(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """Files whose hash differs, or that exist in only one of the two versions."""
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
 
 
 def next_run_id(session: Session) -> str:
@@ -209,13 +215,17 @@ def rescore_session(folder: Path, cfg: Config, engine: str = "offline",
         problems += [f"{p} (--against)" for p in other_problems]
         baseline = _score_all(brain, other_contexts)
         label = f"against {Path(against).name or against}"
+        old_hashes = version_hashes(other, cfg)
     else:
         prev = session.scoring_runs[-1] if session.scoring_runs else None
         baseline = prev.scores if prev else []
         label = f"run {prev.id}" if prev else "no earlier run"
+        # the live run of an interview keeps its versions in the session's own hashes
+        old_hashes = (prev.hashes if prev and prev.hashes else session.hashes)
     result = RescoreResult(session_id=session.id, folder=folder, run=run, baseline_label=label,
                            baseline=baseline, changes=compare_scores(baseline, scores),
-                           problems=problems)
+                           problems=problems,
+                           changed_files=changed_files(old_hashes, run.hashes))
     if save:
         session.scoring_runs.append(run)
         save_session(session, folder)

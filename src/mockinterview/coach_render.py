@@ -32,6 +32,12 @@ def rescore_table(result: RescoreResult, only_changed: bool = False) -> Table:
     total = len([c for c in result.changes if c.criterion != "overall"])
     table = Table(title=f"{escape(result.session_id)}: {escape(result.baseline_label)} → "
                         f"{escape(result.run.id)} ({changed} of {total} levels changed)")
+    if result.changed_files:
+        shown = ", ".join(result.changed_files[:6])
+        more = f" and {len(result.changed_files) - 6} more" if len(result.changed_files) > 6 else ""
+        table.caption = escape(f"files that differ between the two versions: {shown}{more}")
+    else:
+        table.caption = "same rubric and prompt files in both versions"
     table.add_column("answer")
     table.add_column("criterion")
     table.add_column(escape(result.baseline_label), justify="right")
