@@ -638,8 +638,9 @@ def rescore(
     for ref in sessions:
         try:
             folder = find_session(cfg.recordings_dir(), ref)
-            result = rescore_session(folder, cfg, engine=engine, rubrics=rubrics, prompts=prompts,
-                                     against=against)
+            with err_console.status(f"Re-scoring {escape(folder.name)} ({engine})…"):
+                result = rescore_session(folder, cfg, engine=engine, rubrics=rubrics,
+                                         prompts=prompts, against=against)
         except SessionError as e:
             err_console.print(f"[bold red]skipped:[/] {escape(str(e).splitlines()[0])}",
                               highlight=False)
