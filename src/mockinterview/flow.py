@@ -150,7 +150,9 @@ class Interview:
         c.setdefault("elapsed_ms", 0)
         self._t0 = self.p.clock.now() - c["elapsed_ms"] / 1000.0
         if not self.s.scoring_runs:
-            self.s.scoring_runs.append(ScoringRun(id="live", engine=self.p.brain.name))
+            self.s.scoring_runs.append(ScoringRun(
+                id="live", engine=self.p.brain.name, hashes=dict(self.s.hashes),
+                rubric_dir=str(self.p.bank.root)))
 
     # ------------------------------------------------------------------ bookkeeping
 
