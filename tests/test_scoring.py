@@ -6,7 +6,7 @@ import pytest
 
 from mockinterview.interviewer.base import AnswerContext
 from mockinterview.interviewer.offline import OfflineBrain
-from mockinterview.models import Transcript
+from mockinterview.models import CodingRun, Transcript
 from mockinterview.scoring import (
     Tokens,
     count_quantities,
@@ -162,7 +162,11 @@ def test_coding_results_are_not_capped_by_what_was_said(bank):
     ctx = AnswerContext(question=q, rubric=rubric,
                         answers=["accuracy, zip, sum, len, ValueError, O of n, pytest, numpy, "
                                  "empty list, mismatched lengths, imbalance"],
-                        coding={"total": 9, "passed": 9, "static_issues": []})
+                        coding=CodingRun(
+                            question_id="code-accuracy", code_path="code/code-accuracy.py",
+                            code="def accuracy(y_true, y_pred):\n"
+                                 "    return sum(a == b for a, b in zip(y_true, y_pred)) / len(y_true)\n",
+                            verdict="all 9 cases passed", passed=9, total=9).model_dump())
     s = OfflineBrain().score(ctx)
     assert levels(s)["tests"] == 5 and levels(s)["explanation"] <= 2
 

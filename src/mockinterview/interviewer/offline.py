@@ -220,25 +220,19 @@ class OfflineBrain:
                 elif level == 5 and cov_level < 4:
                     level, why = 4, why + "; fluent, but not yet crisp about the key points"
             return level, why, ev
-        if measure == "tests":
-            run = ctx.coding or {}
-            total, passed = int(run.get("total", 0)), int(run.get("passed", 0))
-            if not total:
+        if measure in ("tests", "code_quality"):
+            # the coding module owns the thresholds (documented there) for both criteria
+            from ..coding import level_for_quality, level_for_tests
+            from ..models import CodingRun
+
+            if not ctx.coding or not ctx.coding.get("total"):
                 return 1, "no code was run", []
-            lvl = _level_from_share(passed / total)
-            if passed == total:
-                lvl = 5
-            return lvl, f"{passed} of {total} hidden test cases passed", []
-        if measure == "code_quality":
-            run = ctx.coding or {}
-            if not run.get("total"):
-                return 1, "no code was submitted", []
-            issues = list(run.get("static_issues", []))
-            level = max(1, 5 - len(issues))
-            if run.get("passed", 0) == 0:
-                level = min(level, 2)
-            why = "no static issues" if not issues else "; ".join(issues[:3])
-            return level, why, []
+            run = CodingRun.model_validate(ctx.coding)
+            if measure == "tests":
+                return level_for_tests(run), f"{run.passed} of {run.total} hidden test cases " \
+                                             f"passed ({run.verdict})", []
+            why = "; ".join(run.static_issues[:3]) or "no static issues"
+            return level_for_quality(run), why, []
         if measure == "explanation":
             return max(1, min(5, cov_level)), f"explains {n_cov} of {len(matches)} points", \
                 evidence_cov
