@@ -7,22 +7,9 @@ error that names the field, never a silently ignored value.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-SECTIONS: tuple[str, ...] = (
-    "introduction",
-    "technical",
-    "coding",
-    "behavioral",
-    "system_design",
-    "candidate_questions",
-    "feedback",
-)
-ROLES: tuple[str, ...] = ("ml-engineer", "data-scientist", "genai-engineer")
-LEVELS: tuple[str, ...] = ("junior", "mid", "senior")
-STYLES: tuple[str, ...] = ("friendly", "neutral", "demanding")
 
 Section = Literal[
     "introduction",
@@ -36,6 +23,12 @@ Section = Literal[
 Role = Literal["ml-engineer", "data-scientist", "genai-engineer"]
 Level = Literal["junior", "mid", "senior"]
 Style = Literal["friendly", "neutral", "demanding"]
+
+# the same values as tuples, in interview order, for choices and loops
+SECTIONS: tuple[str, ...] = get_args(Section)
+ROLES: tuple[str, ...] = get_args(Role)
+LEVELS: tuple[str, ...] = get_args(Level)
+STYLES: tuple[str, ...] = get_args(Style)
 
 # How the offline engine estimates a criterion. The LLM engine reads the descriptors instead.
 Measure = Literal[
