@@ -18,7 +18,7 @@ FRAME = 0.032
 @pytest.mark.parametrize("text", [
     "I would use cross validation to pick the regularisation strength.",
     "Precision is the share of predicted positives that are correct",
-    "That covers the main trade-offs.",
+    "So overall that covers the main trade-offs we discussed.",
 ])
 def test_complete_thought_gets_short_window(text):
     assert not ends_mid_thought(text)
@@ -52,9 +52,14 @@ def test_not_explicit_when_the_phrase_is_not_at_the_end(text):
     assert not is_explicit_end(text)
 
 
+def test_a_very_short_answer_gets_the_long_window():
+    assert silence_window("And so, my fellow Americans.") == 2.5
+    assert silence_window("Yes.", ) == 2.5
+
+
 def test_window_is_configurable():
     o = EndpointOptions(short_silence_s=0.5, long_silence_s=3.0)
-    assert silence_window("A complete sentence.", o) == 0.5
+    assert silence_window("A complete sentence that says enough to be an answer.", o) == 0.5
     assert silence_window("and then", o) == 3.0
 
 
@@ -84,7 +89,7 @@ def test_detector_waits_long_after_a_filler_and_short_after_a_sentence():
 
     det = EndpointDetector()
     f = _feed(det, 0, _frames(2.0), True)
-    det.on_text("I would use early stopping.", covers_until=det.last_voiced_t + 0.2)
+    det.on_text("I would use early stopping on the validation loss.", covers_until=det.last_voiced_t + 0.2)
     f = _feed(det, f, _frames(0.6), False)
     assert det.decide() is None
     f = _feed(det, f, _frames(0.3), False)
@@ -94,13 +99,13 @@ def test_detector_waits_long_after_a_filler_and_short_after_a_sentence():
 def test_stale_text_keeps_the_long_window():
     det = EndpointDetector()
     f = _feed(det, 0, _frames(1.0), True)
-    det.on_text("A full sentence.", covers_until=det.last_voiced_t + 0.1)
+    det.on_text("A full sentence that is long enough.", covers_until=det.last_voiced_t + 0.1)
     f = _feed(det, f, _frames(0.5), False)
     f = _feed(det, f, _frames(1.0), True)  # more speech the text does not cover yet
     f = _feed(det, f, _frames(1.0), False)
     assert not det.text_is_fresh()
     assert det.decide() is None  # 1 s silence < 2.5 s while the words are unknown
-    det.on_text("A full sentence. And another one.", covers_until=f * FRAME)
+    det.on_text("A full sentence that is long enough. And another one.", covers_until=f * FRAME)
     assert det.decide() == "silence"
 
 

@@ -4,7 +4,8 @@ A fixed silence timeout is wrong both ways: short enough to feel responsive, it 
 during a thinking pause ("and then... um"); long enough to be safe, every answer ends with an
 awkward wait. So the silence window depends on the words so far:
 
-- the text ends a complete thought -> the short window (0.8 s by default);
+- the text ends a complete thought -> the short window (0.8 s by default), once the answer has
+  a few words (a five-word "answer" is usually a pause, not the end);
 - the text stops mid-sentence: on a filler ("um", "so"), a conjunction ("and", "because"), a
   preposition ("of", "with"), an article ("the") or a comma -> the long window (2.5 s);
 - the text ends with an explicit closing phrase ("I'm done", "that's all", "that's my answer")
@@ -86,6 +87,9 @@ class EndpointOptions:
     - ``long_silence_s=2.5``: after a filler or a dangling word; a thinking pause is rarely longer.
     - ``unknown_text_silence_s=2.5``: while the words of the last stretch are not transcribed yet
       the long window applies, so a slow decode never cuts the candidate off.
+    - ``short_min_words=8``: an answer of fewer words gets the long window even after a full stop:
+      Whisper punctuates every pause ("And so, my fellow Americans."), and a candidate who has said
+      five words has rarely finished.
     - ``min_speech_s=0.15``: voiced audio needed before the answer counts as started (ignores clicks).
     - ``no_speech_timeout_s=20``: end the turn with reason ``no-speech`` if nothing was said.
     """
@@ -93,6 +97,7 @@ class EndpointOptions:
     short_silence_s: float = 0.8
     long_silence_s: float = 2.5
     unknown_text_silence_s: float = 2.5
+    short_min_words: int = 8
     min_speech_s: float = 0.15
     no_speech_timeout_s: float = 20.0
 
@@ -102,7 +107,9 @@ def silence_window(text: str, options: EndpointOptions | None = None) -> float:
     o = options or EndpointOptions()
     if is_explicit_end(text):
         return 0.0
-    return o.long_silence_s if ends_mid_thought(text) else o.short_silence_s
+    if ends_mid_thought(text) or len(_words(text)) < o.short_min_words:
+        return o.long_silence_s
+    return o.short_silence_s
 
 
 class EndpointDetector:
