@@ -468,6 +468,25 @@ def doctor(mic: bool = typer.Option(False, help="also record 2 s from the microp
         raise typer.Exit(1)
 
 
+@app.command()
+def devices() -> None:
+    """List audio input and output devices (for --input-device / --output-device)."""
+    from .capture import list_devices
+
+    devs = list_devices()
+    if not devs:
+        fail("no audio devices: no sound card and no sound server (PulseAudio) reachable")
+    t = Table(title="Audio devices")
+    for col in ("#", "name", "host API", "in", "out", "rate", "default"):
+        t.add_column(col, justify="right" if col in ("#", "in", "out", "rate") else "left")
+    for d in devs:
+        default = " ".join(x for x, on in (("input", d.is_default_input),
+                                           ("output", d.is_default_output)) if on)
+        t.add_row(str(d.index), escape(d.name), escape(d.hostapi), str(d.max_input_channels),
+                  str(d.max_output_channels), f"{d.default_samplerate:.0f}", default)
+    console.print(t)
+
+
 # ----------------------------------------------------------------------------- report and review
 
 
