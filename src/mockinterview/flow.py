@@ -430,6 +430,7 @@ class Interview:
             if self.p.fallback_text:
                 typed = self.p.fallback_text("Type the rest of your answer: ")
                 turn.capture["typed_after_device_error"] = typed
+                self.save()  # the typed rest is on disk before transcription starts
         transcript = self._transcribe(captured, turn, q)
         turn.transcript = transcript
         dur = captured.duration_s or (len(transcript.text.split()) / 2.5)
@@ -466,8 +467,6 @@ class Interview:
             tr = Transcript(text=captured.typed_text, source="text")
         else:
             tr = Transcript(text="")
-        if typed_after:
-            tr = tr.model_copy(update={"text": (tr.text + " " + typed_after).strip()})
         if q is not None and self.p.vocabulary and tr.source == "audio" and tr.text:
             try:
                 from . import vocab
@@ -475,6 +474,8 @@ class Interview:
                 tr = vocab.correct(tr, vocab.question_terms(q, self.p.bank.rubric(q.section)))
             except ImportError:
                 pass
+        if typed_after:  # after the correction, which rebuilds the text from the audio's words
+            tr = tr.model_copy(update={"text": (tr.text + " " + typed_after).strip()})
         return tr
 
     def _supersede(self, turn: Turn, why: str) -> None:
