@@ -1,0 +1,146 @@
+"""Turn latency: from the candidate's last voiced sample to the final transcript.
+
+Synthesised answers (15 s, 60 s, 180 s of distinct ML sentences spoken by pyttsx3) are fed block by
+block through the same capture-to-transcript path the microphone uses (capture.AnswerPipeline:
+crash-safe WAV, VAD, end-of-turn policy, streaming transcription), paced at ``--speed`` times real
+time and followed by silence until the turn ends by itself. For each length it reports the median
+over ``--repeats`` runs of:
+
+- ``streaming_s``: transcript_final - last_voiced - silence window (the wait the streaming path adds
+  after the end of turn is decided);
+- ``naive_s``: the same for the naive path, which transcribes the whole answer after the turn ends
+  (same model and options): the whole-answer decode time;
+- ``ratio``: naive_s / streaming_s;
+- ``rtf``: whole-answer decode time / answer length (the model's real-time factor);
+- ``stream_rtf``: total decoding the streaming path did during the answer / answer length.
+
+Targets (2-core machine, tiny.en int8): streaming_s < 0.5 s at every length and flat (180 s within
+1.3x the 15 s figure). Usage: ``python benchmarks/turn_latency.py [--speed X] [--repeats N] [--json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from mockinterview.capture import AnswerPipeline, CaptureOptions
+from mockinterview.listen import AnswerRequest
+from mockinterview.testing.answers import synth_answer
+from mockinterview.transcribe import WhisperTranscriber
+
+SR = 16_000
+BLOCK = 512
+LENGTHS = (15, 60, 180)
+
+
+def run_once(tr: WhisperTranscriber, audio: np.ndarray, speed: float, work: Path,
+             idx: int) -> dict:
+    req = AnswerRequest(answer_index=idx, turn_index=idx, prompt_text="benchmark",
+                        audio_path=work / f"answer_{idx:03d}.wav", max_s=3600)
+    pipe = AnswerPipeline(req, tr, CaptureOptions(enter_ends=False))
+    tail = np.zeros(SR * 10, dtype=np.float32)  # silence after the answer: the turn must end
+    x = (np.concatenate([audio, tail]) * 32767).astype(np.int16)
+    t0 = time.monotonic()
+    reason = None
+    for i in range(0, x.size, BLOCK):
+        due = t0 + (i + BLOCK) / SR / speed
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        reason = pipe.push(x[i:i + BLOCK], time.monotonic())
+        if reason:
+            break
+    ans = pipe.finish()
+    ev = dict(ans.events)
+    window = pipe.endpoint.window_s or 0.0
+    streaming = ev["transcript_final"] - ev["last_voiced"] - window / speed
+    # naive: transcribe the whole answer after the turn ended, same model and options
+    time.sleep(0.2)
+    t1 = time.perf_counter()
+    tr.transcribe(pipe.stream.audio(), tr.options)
+    naive_decode = time.perf_counter() - t1
+    return {"reason": reason, "window": window, "streaming_s": max(0.0, streaming),
+            "naive_s": naive_decode, "rtf": naive_decode / (audio.size / SR),
+            "stream_rtf": pipe.stream.decode_s / (audio.size / SR),
+            "answer_s": audio.size / SR}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--speed", type=float, default=1.0, help="times real time (default 1)")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per length (median; default 3)")
+    ap.add_argument("--lengths", default=",".join(map(str, LENGTHS)),
+                    help="answer lengths in seconds (default 15,60,180)")
+    ap.add_argument("--json", action="store_true", help="print JSON on stdout")
+    ap.add_argument("--model", default=None, help="faster-whisper model (default: embedded)")
+    args = ap.parse_args()
+    err = Console(stderr=True)
+    lengths = [float(s) for s in args.lengths.split(",") if s.strip()]
+    tr = WhisperTranscriber(args.model)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="turn-latency-") as d, \
+            Progress(console=err, transient=True) as prog:
+        work = Path(d)
+        task = prog.add_task("synthesising answers", total=len(lengths))
+        answers = {}
+        for k, n in enumerate(lengths):
+            answers[n], _ = synth_answer(n, work / "tts", seed=100 + k)
+            prog.advance(task)
+        total = sum(answers[n].size / SR / args.speed + 10 for n in lengths) * args.repeats
+        task = prog.add_task(f"feeding at {args.speed:g}x real time (~{total / 60:.0f} min)",
+                             total=len(lengths) * args.repeats)
+        idx = 0
+        for n in lengths:
+            runs = []
+            for _ in range(args.repeats):
+                runs.append(run_once(tr, answers[n], args.speed, work, idx))
+                idx += 1
+                prog.advance(task)
+            med = {k: statistics.median(r[k] for r in runs)
+                   for k in ("streaming_s", "naive_s", "rtf", "stream_rtf")}
+            rows.append({
+                "answer_s": round(runs[0]["answer_s"], 1),
+                "streaming_s": round(med["streaming_s"], 3),
+                "naive_s": round(med["naive_s"], 3),
+                "ratio": round(med["naive_s"] / max(med["streaming_s"], 1e-3), 1),
+                "rtf": round(med["rtf"], 4),
+                "stream_rtf": round(med["stream_rtf"], 4),
+                "streaming_runs_s": [round(r["streaming_s"], 3) for r in runs],
+                "end_reasons": sorted({r["reason"] or "?" for r in runs}),
+                "windows_s": sorted({r["window"] for r in runs}),
+            })
+    out = {"model": tr.name, "speed": args.speed, "repeats": args.repeats, "rows": rows}
+    if rows:
+        first, last = rows[0]["streaming_s"], rows[-1]["streaming_s"]
+        out["flat_ratio"] = round(last / max(first, 1e-3), 2)
+        out["targets_met"] = all(r["streaming_s"] < 0.5 for r in rows) and \
+            (last <= 1.3 * first or last < 0.05)
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    t = Table(title=f"Turn latency ({tr.name}, {args.speed:g}x real time, median of "
+                    f"{args.repeats})")
+    for col in ("answer s", "streaming s", "naive s", "ratio", "rtf", "stream rtf", "window s"):
+        t.add_column(col, justify="right")
+    for r in rows:
+        t.add_row(f"{r['answer_s']:.0f}", f"{r['streaming_s']:.3f}", f"{r['naive_s']:.3f}",
+                  f"{r['ratio']:.1f}", f"{r['rtf']:.3f}", f"{r['stream_rtf']:.3f}",
+                  ",".join(f"{w:g}" for w in r["windows_s"]))
+    Console().print(t)
+    Console().print(f"streaming 180 s / 15 s: {out.get('flat_ratio')}  "
+                    f"targets met: {out.get('targets_met')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
