@@ -52,6 +52,8 @@ def test_thirty_minute_plan_visits_every_section_in_order_and_ends_on_time(recor
     ("Could you repeat the question?", "repeat"),
     ("Sorry, can you rephrase that?", "rephrase"),
     ("Skip this one, please.", "skip"),
+    ("Can we skip this one?", "skip"),
+    ("Let us skip this question.", "skip"),
     ("I have a question.", "question"),
     ("Can we pause?", "pause"),
     ("Okay, let's continue.", "resume"),
@@ -68,7 +70,7 @@ def test_voice_commands_from_real_speech(tmp_path, transcriber):
 
     voice = Pyttsx3Voice(CANDIDATE_VOICE)
     for text, command in [("Could you repeat the question?", "repeat"),
-                          ("Skip this one, please.", "skip"),
+                          ("Can we skip this one?", "skip"),
                           ("Let's end here.", "end"),
                           ("Can you rephrase that?", "rephrase")]:
         wav = voice.render(text, tmp_path / f"{command}.wav")

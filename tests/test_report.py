@@ -156,7 +156,7 @@ def test_annotated_levels_reach_the_index(recordings):
     update_index(recordings, session, folder)
     add_annotation(folder, turn=0, levels={"correctness": 5}, comment="fine")
     rows = index_snapshot(recordings)["scores"]
-    assert ("ix", "ml.bias", "", "correctness", 5, "reviewer") in rows
+    assert ("ix", "ml.bias", "technical", "correctness", 5, "reviewer") in rows
     assert ("ix", "ml.bias", "technical", "correctness", 3, "ai") in rows
 
 

@@ -423,7 +423,8 @@ def questions_list(
     bank = load_bank(_cfg().rubrics)
     qs = bank.select(section=section, role=role, level=level, topic=topic)
     table = Table(title=f"{len(qs)} questions")
-    for col in ("id", "section", "levels", "roles", "text"):
+    table.add_column("id", no_wrap=True)
+    for col in ("section", "levels", "roles", "text"):
         table.add_column(col, overflow="fold")
     for q in qs:
         table.add_row(q.id, q.section, ",".join(q.levels), ",".join(q.roles), q.text)

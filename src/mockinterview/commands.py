@@ -15,8 +15,10 @@ COMMANDS: dict[str, list[str]] = {
     "rephrase": [r"(?:could|can|would) you (?:please )?(?:rephrase|reword|put it differently|"
                  r"explain the question)(?: (?:that|it|the question))?", r"rephrase (?:that|the question|it)",
                  r"(?:i )?(?:don't|do not) understand the question", r"what do you mean"],
-    "skip": [r"skip (?:this|that|the) (?:one|question)", r"(?:can|could) we skip (?:this|that|it)",
-             r"(?:let's|lets) skip(?: (?:this|that|it))?", r"next question(?: please)?",
+    "skip": [r"skip (?:this|that|the)(?: one| question)",
+             r"(?:can|could|may) (?:we|i) skip(?: (?:this|that|it)(?: one| question)?)?",
+             r"(?:let's|lets|let us) skip(?: (?:this|that|it)(?: one| question)?)?",
+             r"(?:(?:can|could) we (?:go|move) (?:on )?to the )?next question",
              r"skip(?: it)?", r"pass"],
     "question": [r"i have a question", r"(?:can|could|may) i ask (?:you )?(?:a|something)",
                  r"quick question"],
