@@ -13,6 +13,7 @@ import soundfile as sf
 
 from mockinterview.audio import load_audio
 from mockinterview.capture import CaptureOptions, MicAnswers, list_devices, mic_check
+from mockinterview.errors import AudioError
 from mockinterview.listen import AnswerRequest
 from mockinterview.tape import SessionTape
 from mockinterview.testing.virtual_audio import VirtualAudio, virtual_audio_fixture
@@ -48,6 +49,20 @@ def test_devices_and_mic_check_see_the_virtual_microphone(virtual_audio):
     check = mic_check(1.0)
     assert check.ok, check.problem
     assert check.peak > 0.05 and check.seconds >= 1.0
+    assert check.device in str(check)
+
+
+def test_from_config_uses_the_audio_settings(virtual_audio, transcriber):
+    from mockinterview.config import Config
+
+    cfg = Config.model_validate({"audio": {"input_device": "pulse", "short_silence_s": 0.6,
+                                           "barge_in": True}})
+    mic = MicAnswers.from_config(cfg, transcriber=transcriber)
+    assert mic.device == "pulse" and mic.options.barge_in
+    assert mic.options.endpoint.short_silence_s == 0.6
+    bad = Config.model_validate({"audio": {"input_device": "no such microphone"}})
+    with pytest.raises(AudioError, match="no such microphone"):
+        MicAnswers.from_config(bad, transcriber=transcriber)
 
 
 def test_spoken_answer_is_recorded_ends_by_itself_and_transcribed(virtual_audio, transcriber,

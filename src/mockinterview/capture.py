@@ -383,6 +383,30 @@ class MicAnswers:
         self._stop = threading.Event()
         self._pipeline: AnswerPipeline | None = None
 
+    @classmethod
+    def from_config(cls, cfg: Any, transcriber: WhisperTranscriber | None = None,
+                    **kwargs: Any) -> MicAnswers:
+        """Build from ``config.Config``: input device, silence windows, barge-in, STT model.
+
+        ``kwargs`` go to the constructor (``tape``, ``meter``, ``on_warning``,
+        ``on_speech_start``). The device is checked now, so a missing microphone is one clear
+        AudioError at start rather than a failure at the first answer.
+        """
+        audio = cfg.audio
+        device: int | str | None = audio.input_device
+        if isinstance(device, str) and device.strip().isdigit():
+            device = int(device)
+        if transcriber is None:
+            transcriber = WhisperTranscriber(cfg.stt.model, cfg.stt.compute_type,
+                                             cfg.stt.cpu_threads)
+        opts = CaptureOptions(
+            endpoint=EndpointOptions(short_silence_s=audio.short_silence_s,
+                                     long_silence_s=audio.long_silence_s,
+                                     unknown_text_silence_s=audio.long_silence_s),
+            barge_in=audio.barge_in)
+        device_name(device, "input")
+        return cls(transcriber, device=device, options=opts, **kwargs)
+
     @contextlib.contextmanager
     def muted(self) -> Iterator[None]:
         """While the interviewer speaks (half duplex): captured audio becomes silence."""
@@ -561,6 +585,11 @@ class MicCheck:
     rms_db: float
     seconds: float
     problem: str | None = None  # what is wrong, in one line
+
+    def __str__(self) -> str:
+        if self.problem:
+            return self.problem
+        return f"{self.device}: peak {self.peak:.3f}, {self.rms_db:.0f} dBFS over {self.seconds:g} s"
 
 
 def mic_check(seconds: float = 1.5, device: int | str | None = None,

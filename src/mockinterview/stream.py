@@ -15,6 +15,9 @@ How (chunk-at-pause):
   good (the cut lies in the pause); otherwise it is kept as a speculative result that becomes the
   final tail if the candidate says nothing more. The probe's text also feeds the end-of-turn policy
   (a complete thought ends the turn sooner).
+- Every decode starts ``preroll_s`` before its cut with already-committed audio as acoustic
+  context and drops the words whose midpoint lies before the cut (word timestamps): a chunk that
+  starts cold loses words and grows repetition loops on tiny.en.
 - If the candidate speaks ``max_chunk_s`` without a pause the worker cuts at the least speech-like
   frame, so a chunk never reaches Whisper's 30 s window.
 
