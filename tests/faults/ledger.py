@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ def _seed() -> int:
 
 
 SEED = _seed()
+_LOCK = threading.Lock()
 
 
 def rng(name: str) -> random.Random:
@@ -42,9 +44,10 @@ def rng(name: str) -> random.Random:
 def record(klass: str, survived: bool, *, injected: int = 1, lost: int = 0,
            note: str | None = None) -> None:
     """Count one injected fault (or ``injected`` of them) and whether the program survived it."""
-    t = TALLY[klass]
-    t.injected += injected
-    t.survived += injected if survived else 0
-    t.lost += lost
-    if note and not survived:
-        t.notes.append(note)
+    with _LOCK:
+        t = TALLY[klass]
+        t.injected += injected
+        t.survived += injected if survived else 0
+        t.lost += lost
+        if note and (not survived or lost):
+            t.notes.append(note)

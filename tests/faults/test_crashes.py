@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -21,14 +22,15 @@ from .common import cli_env, lost_answers, popen_cli, recorded_answers
 from .ledger import SEED, record, rng
 
 KILLS = int(os.environ.get("FAULTS_KILLS", "20"))
-PLAN = ["--no-play", "--engine", "offline", "--minutes", "10", "--sections",
+WORKERS = 2  # independent chains run side by side (separate sessions, one recordings folder)
+PLAN = ["--no-play", "--engine", "offline", "--minutes", "5", "--sections",
         "introduction,technical"]
 
 
 def _kill_at_random(proc, folder_of, r) -> str | None:
     """Kill ``proc`` at a random moment; the moment's description, or None if it ended first."""
     if r.random() < 0.45:
-        delay = r.uniform(0.2, 4.5)
+        delay = r.uniform(0.2, 4.0)
         what = f"{delay:.2f} s after start"
         deadline = time.monotonic() + delay
         while time.monotonic() < deadline:
@@ -36,7 +38,7 @@ def _kill_at_random(proc, folder_of, r) -> str | None:
                 return None
             time.sleep(0.01)
     else:
-        saves = r.randint(1, 6)
+        saves = r.randint(1, 4)
         jitter = r.uniform(0.0, 0.5)
         what = f"{jitter:.2f} s after save {saves} of session.json"
         seen, last = 0, None
@@ -63,41 +65,46 @@ def _kill_at_random(proc, folder_of, r) -> str | None:
     return what
 
 
-def test_sigkill_at_random_moments_loses_nothing_and_resume_completes(answer_dir, faults_tmp):
-    r = rng("crashes")
-    rec = faults_tmp / "crash-recordings"
+def _chains(worker: int, kills_wanted: int, rec: Path, answer_dir: Path, lock: threading.Lock,
+            problems: list[str]) -> int:
+    r = rng(f"crashes-{worker}")
     env = cli_env(rec)
     answers = ["--answers", str(answer_dir)]
     kills = 0
     chain = 0
-    problems: list[str] = []
-    started = time.monotonic()
-    while kills < KILLS:
+    while kills < kills_wanted:
         chain += 1
-        assert chain <= KILLS * 3, "too many chains without kills"
-        before_dirs = set(session_dirs(rec))
+        assert chain <= kills_wanted * 3, "too many chains without kills"
+        with lock:  # the folder this chain's `start` creates is the one not seen before
+            before_dirs = set(session_dirs(rec))
+            proc = popen_cli(["start", *PLAN, *answers, "--seed", str(worker * 100 + chain)], env)
         folder: Path | None = None
 
         def folder_of(before_dirs: set = before_dirs) -> Path | None:
             nonlocal folder
             if folder is None:
-                new = set(session_dirs(rec)) - before_dirs
-                folder = next(iter(new)) if new else None
+                new = set(session_dirs(rec)) - before_dirs - claimed
+                if new:
+                    with lock:
+                        new -= claimed
+                        folder = min(new) if new else None
+                        if folder is not None:
+                            claimed.add(folder)
             return folder
 
         recorded: dict = {}
-        per_chain = r.randint(3, 6)
-        proc = popen_cli(["start", *PLAN, *answers, "--seed", str(chain)], env)
+        per_chain = r.randint(5, 8)
         done = False
         for _ in range(per_chain):
             what = _kill_at_random(proc, folder_of, r)
             if what is None:  # finished before the kill: check it really completed
                 out, err = proc.communicate(timeout=60)
                 assert proc.returncode == 0, err[-800:]
+                folder_of()
                 done = True
                 break
             kills += 1
-            label = f"seed {SEED}, chain {chain}, kill {kills} ({what})"
+            label = f"seed {SEED}, worker {worker}, chain {chain}, kill {kills} ({what})"
             folder_of()
             if folder is None:  # killed before the session existed: nothing was recorded
                 record("crashes", True)
@@ -127,11 +134,41 @@ def test_sigkill_at_random_moments_loses_nothing_and_resume_completes(answer_dir
             assert proc.returncode == 0, f"seed {SEED} chain {chain}: resume failed: {err[-800:]}"
         s = load_session(folder)
         lost = lost_answers(recorded, s, folder)
-        problems += [f"seed {SEED} chain {chain} after resume: {x}" for x in lost]
+        problems += [f"seed {SEED} worker {worker} chain {chain} after resume: {x}" for x in lost]
         if lost:
             record("crashes", False, injected=0, lost=len(lost), note=str(lost))
-        assert s.status == "completed", f"seed {SEED} chain {chain}: {s.status}"
-    print(f"crashes: {kills} kills in {chain} chains, {time.monotonic() - started:.0f} s, "
-          f"FAULTS_SEED={SEED}")
+        if s.status != "completed":
+            problems.append(f"seed {SEED} worker {worker} chain {chain}: {s.status}")
+        elif not done and not any(e.kind == "resume" for e in s.events):
+            problems.append(f"seed {SEED} worker {worker} chain {chain}: no resume event")
+    return kills
+
+
+claimed: set[Path] = set()
+
+
+def test_sigkill_at_random_moments_loses_nothing_and_resume_completes(answer_dir, faults_tmp):
+    rec = faults_tmp / "crash-recordings"
+    rec.mkdir()
+    lock = threading.Lock()
+    problems: list[str] = []
+    counts = [0] * WORKERS
+    errors: list[BaseException] = []
+    started = time.monotonic()
+
+    def work(w: int) -> None:
+        try:
+            counts[w] = _chains(w, -(-KILLS // WORKERS), rec, answer_dir, lock, problems)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the test thread below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(WORKERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(f"crashes: {sum(counts)} kills, {time.monotonic() - started:.0f} s, FAULTS_SEED={SEED}")
+    if errors:
+        raise errors[0]
     assert not problems, "\n".join(problems)
-    assert kills >= KILLS
+    assert sum(counts) >= KILLS
