@@ -29,6 +29,7 @@ spanning the first word's start to the last word's end).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import os
@@ -58,12 +59,19 @@ class CorrectionOptions:
     - ``common_threshold=0.85``: the stricter bar for a sequence of two or more common English
       words ("regular nation"): the sequence as a whole must sound like the term.
     - ``min_key_len=4``: sound-alike keys shorter than this are too coarse to trust unless equal.
+    - ``unsure_common=0.5`` / ``unsure_rare=0.75``: a correction that changes letters (not just
+      spacing, "drop out" -> dropout) needs the decoder to have been unsure of every word it
+      changes: word probability below 0.5 for sequences of common words ("regular nation" came
+      out at 0.04 and 0.11), below 0.75 otherwise. Transcripts without word probabilities
+      (typed answers, probability 1.0) therefore only get spacing fixes.
     """
 
     max_ngram: int = 4
     threshold: float = 0.8
     common_threshold: float = 0.85
     min_key_len: int = 4
+    unsure_common: float = 0.5
+    unsure_rare: float = 0.75
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,9 @@ class FusionOptions:
     boundary_tol_s: float = 0.35
     max_extend: int = 4
     min_similarity: float = 0.5
+    terms_only: bool = False
+    term_margin: float = -1.0
+    word_margin: float = 0.0
 
 
 # ----------------------------------------------------------------------------- common English
@@ -91,7 +102,14 @@ FUNCTION_WORDS = frozenset(
     "being am do does did have has had it its it's this that these those there here he she they "
     "we you i me my our your his her their them us what which who whom whose when where why how "
     "not no yes can could will would shall should may might must just then than also very too "
-    "up down out over under about into onto off again".split())
+    "up down out over under about into onto off again say like well now dont cant isnt id im "
+    "ive youre thats theres wont didnt doesnt arent wasnt werent lets ill youll weve".split())
+
+# Words that sound like a letter's name: the only function words a spelled acronym may absorb
+# ("are a g" -> RAG).
+LETTER_HOMOPHONES = frozenset(
+    "a are our you why see sea be bee oh owe eye i tea tee pea pee queue cue jay kay el em en "
+    "ex ef gee dee ess vee zee zed double".split())
 
 _LETTER_NAMES = {
     "a": "ay", "b": "bee", "c": "see", "d": "dee", "e": "ee", "f": "ef", "g": "gee",
@@ -99,6 +117,9 @@ _LETTER_NAMES = {
     "p": "pee", "q": "queue", "r": "ar", "s": "ess", "t": "tee", "u": "you", "v": "vee",
     "w": "double you", "x": "ex", "y": "why", "z": "zee",
 }
+_LETTER_WORDS = frozenset(w for v in _LETTER_NAMES.values() for w in v.split())
+_NUMBER_WORDS = frozenset(["zero", "one", "two", "three", "four", "five", "six", "seven",
+                           "eight", "nine", "ten"])
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
          "nineteen"]
@@ -249,8 +270,8 @@ def _heard_words(word: str) -> list[str]:
             out.extend(number_words(int(t)))
         elif len(t) == 1 and t not in ("a", "i"):
             out.extend(_spell(t))
-        elif len(t) <= 4 and not (set(t) & _VOWELS) and word.strip(".,!?;:").isupper():
-            out.extend(_spell(t))
+        elif len(toks) == 1 and 2 <= len(t) <= 5 and word.strip(".,!?;:-'\"").isupper():
+            out.extend(_spell(t))  # an acronym: "PCA" is said letter by letter
         else:
             out.append(t)
     return out
@@ -280,6 +301,7 @@ class _Term:
     orth: str
     keys: list[str]
     words_lower: frozenset[str] = field(default_factory=frozenset)
+    spelled: bool = False  # has a form said letter by letter (RAG, L2, XGBoost)
 
     @classmethod
     def of(cls, text: str) -> _Term | None:
@@ -288,8 +310,9 @@ class _Term:
             return None
         forms = spoken_forms(text)
         keys = sorted({_key(f) for f in forms if _key(f)})
+        spelled = any(any(w in _LETTER_WORDS for w in f) for f in forms)
         return cls(text=text.strip(), norm=norm, orth=_orth(norm), keys=keys,
-                   words_lower=frozenset(norm))
+                   words_lower=frozenset(norm), spelled=spelled)
 
 
 def _prepare(terms: Iterable[str]) -> list[_Term]:
@@ -307,6 +330,7 @@ def _prepare(terms: Iterable[str]) -> list[_Term]:
 
 
 _ACRONYM_RE = re.compile(r"\b(?:[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*|[A-Za-z]+\d+[A-Za-z0-9]*|[a-z]+[A-Z]\w*)\b")
+_LETTER_COMPOUND_RE = re.compile(r"(?<![\w-])[A-Za-z][-/][A-Za-z]\w*")  # k-means, t-SNE, A/B
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]")
 
 
@@ -316,7 +340,7 @@ def is_technical(phrase: str) -> bool:
     words = phrase.split()
     if not words or len(words) > 4:
         return False
-    if _ACRONYM_RE.search(phrase):
+    if _ACRONYM_RE.search(phrase) or _LETTER_COMPOUND_RE.search(phrase):
         return True
     for w in re.split(r"[\s\-/]+", phrase):
         w = w.strip("'.,()")
@@ -490,8 +514,14 @@ def _rebuild(t: Transcript, words: list[_W], corrections: list[Correction]) -> T
         ws = by_seg.get(si, [])
         new_words = [Word(word=w.word, start=w.start, end=w.end, probability=w.probability)
                      for w in ws]
-        text = " ".join(w.word for w in ws) if si in changed else s.text
-        segs.append(Segment(start=s.start, end=s.end, text=text, words=new_words))
+        if si in changed or len(ws) != len(s.words):
+            if not ws:
+                continue  # every word moved into the previous segment by a merge
+            text = " ".join(w.word for w in ws)
+            start, end = min(s.start, ws[0].start), max(ws[-1].end, ws[0].start)
+            segs.append(Segment(start=start, end=end, text=text, words=new_words))
+        else:
+            segs.append(Segment(start=s.start, end=s.end, text=s.text, words=new_words))
     text = " ".join(s.text for s in segs if s.text).strip()
     return t.model_copy(update={"text": text, "raw_text": raw_text, "corrections": all_corr,
                                 "segments": segs})
@@ -610,16 +640,35 @@ def correct(transcript: Transcript, terms: Sequence[str],
                 # a function word at either end, or an expected term the term lacks, is only
                 # consumed on an exact match ("drop out" -> dropout, "are a g" -> RAG)
                 edge = {gram[0], gram[-1]}
-                needs_exact = any(e in FUNCTION_WORDS and e not in term.words_lower for e in edge)
+                loose = [e for e in edge if e in FUNCTION_WORDS and e not in term.words_lower]
+                if loose and not (term.spelled or orth == term.orth):
+                    continue
+                if any(e not in LETTER_HOMOPHONES for e in loose) and orth != term.orth:
+                    continue  # "tedious to" is never "t-test"
+                needs_exact = bool(loose)
                 if any(g in single_terms and g not in term.words_lower for g in gram):
                     continue
                 if any(g.isdigit() for g in gram) and not any(
                         ch.isdigit() for ch in term.orth) and not _spelled_digits(term):
                     continue
-                originals = [words[k].word.strip(".,!?;:\"'()") for k in range(i, j + 1)]
+                if _pure_edit(gram, list(term.norm)):
+                    continue  # only inserts/deletes words or changes an inflection
+                if needs_exact and orth != term.orth and not all(
+                        _letter_like(g) or g in term.words_lower for g in gram):
+                    continue  # "a reset" is not R-C-T: a spelled term takes only letters
+                originals = [_bare(words[k].word) for k in range(i, j + 1)]
                 all_common = all(is_common(o) or _inflection_of_common(o) for o in originals)
-                if all_common and n == 1 and len(term.norm) == 1:
-                    continue  # one common word is never turned into a one-word term
+                if all_common and n == 1 and orth != term.orth:
+                    continue  # one common word is never turned into a term
+                if orth != term.orth:
+                    # letters change: the decoder must have been unsure of the words that change
+                    changed = [k for k in range(i, j + 1)
+                               if not all(_kept(x, term) for x in norms[k])]
+                    unsure = opts.unsure_common if all_common else opts.unsure_rare
+                    if any(words[k].probability >= unsure for k in changed):
+                        continue
+                    if len(term.orth) <= 4:
+                        needs_exact = True  # short terms (RCT, NLP): a near miss is noise
                 score = _score(gram, term, opts.min_key_len)
                 bar = opts.common_threshold if all_common else opts.threshold
                 if needs_exact:
@@ -649,6 +698,51 @@ def correct(transcript: Transcript, terms: Sequence[str],
     return _rebuild(transcript, words, corrections)
 
 
+def _bare(word: str) -> str:
+    """A transcript word without surrounding punctuation or hyphens ("-squared," -> squared)."""
+    return re.sub(r"^[^\w]+|[^\w]+$", "", word)
+
+
+def _kept(tok: str, term: _Term) -> bool:
+    """A heard word the correction keeps: a word of the term, or the start or end of a term
+    written as one word ("regular" in regularization, "boost" in XGBoost)."""
+    if any(_same_word(tok, w) for w in term.norm):
+        return True
+    return len(tok) >= 4 and (term.orth.startswith(tok) or term.orth.endswith(tok))
+
+
+def _letter_like(tok: str) -> bool:
+    return (len(tok) == 1 or tok in LETTER_HOMOPHONES or tok in _LETTER_WORDS or tok.isdigit()
+            or tok in _NUMBER_WORDS or bool(re.fullmatch(r"[a-z]\d+", tok)))
+
+
+_INFLECTIONS = ("s", "es", "ed", "d", "ing", "er", "ers", "ly")
+
+
+def _stems(tok: str) -> set[str]:
+    out = {tok}
+    for suf in _INFLECTIONS:
+        if tok.endswith(suf) and len(tok) - len(suf) >= 3:
+            out.add(tok[: -len(suf)])
+    return out
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or bool(_stems(a) & _stems(b))
+
+
+def _pure_edit(gram: list[str], term: list[str]) -> bool:
+    """True when turning gram into term only adds or drops whole words, or only changes
+    inflections ("regularization" -> "L1 regularization", "eigenvalue" -> "eigenvalues",
+    "class imbalance say" -> "class imbalance"): that is not a mis-hearing to repair."""
+    shorter, longer = (gram, term) if len(gram) <= len(term) else (term, gram)
+    k = len(shorter)
+    for s in range(len(longer) - k + 1):
+        if all(_same_word(x, y) for x, y in zip(shorter, longer[s:s + k], strict=True)):
+            return True
+    return False
+
+
 def _spelled_digits(term: _Term) -> bool:
     return any(k for k in term.keys if any(ch.isdigit() for ch in k))
 
@@ -656,21 +750,22 @@ def _spelled_digits(term: _Term) -> bool:
 # ----------------------------------------------------------------------------- fusion
 
 
-def _term_hits(norms: list[tuple[str, ...]], prepared: list[_Term]) -> list[tuple[int, int]]:
-    """(first word, last word) of every expected term occurring in a word list."""
+def _term_hits(norms: list[tuple[str, ...]], prepared: list[_Term]
+               ) -> list[tuple[tuple[str, ...], tuple[int, int]]]:
+    """(term, (first word, last word)) of every expected term occurring in a word list."""
     toks: list[str] = []
     owner: list[int] = []
     for wi, n in enumerate(norms):
         for x in n:
             toks.append(x)
             owner.append(wi)
-    hits: list[tuple[int, int]] = []
+    hits: set[tuple[tuple[str, ...], tuple[int, int]]] = set()
     for term in prepared:
         k = len(term.norm)
         for s in range(len(toks) - k + 1):
             if tuple(toks[s:s + k]) == term.norm:
-                hits.append((owner[s], owner[s + k - 1]))
-    return sorted(set(hits))
+                hits.add((term.norm, (owner[s], owner[s + k - 1])))
+    return sorted(hits, key=lambda h: (h[1], h[0]))
 
 
 def _looping(norms: Sequence[tuple[str, ...]]) -> bool:
@@ -695,22 +790,65 @@ def fuse(plain: Transcript, biased: Transcript, terms: Sequence[str],
         return _rebuild(plain, P, [])
     pn, bn = _norm_words(P), _norm_words(B)
     plain_hits = _term_hits(pn, prepared)
-    plain_hit_words = {k for a, b in plain_hits for k in range(a, b + 1)}
-    single_terms = {t.norm[0] for t in prepared if len(t.norm) == 1}
+    biased_hits = _term_hits(bn, prepared)
     tol = opts.boundary_tol_s
+
+    def accept(a: int, b: int, i: int, j: int) -> float | None:
+        """Similarity when B[i..j] may replace P[a..b], None when it may not."""
+        if a < 0 or i < 0 or b >= len(P) or j >= len(B) or a > b or i > j:
+            return None
+        if abs(P[a].start - B[i].start) > tol or abs(P[b].end - B[j].end) > tol:
+            return None  # not the same stretch of audio
+        p_run, b_run = pn[a:b + 1], bn[i:j + 1]
+        if [x for n in p_run for x in n] == [x for n in b_run for x in n]:
+            return None
+        # never trade away an expected term the plain pass heard
+        p_terms = {t for t, (ha, hb) in plain_hits if a <= ha and hb <= b}
+        b_terms = {t for t, (ha, hb) in biased_hits if i <= ha and hb <= j}
+        if not p_terms <= b_terms:
+            return None
+        if opts.terms_only and not b_terms:
+            return None
+        # confidence: outside expected terms, the biased words must be clearly surer
+        p_conf = sum(w.probability for w in P[a:b + 1]) / (b - a + 1)
+        b_conf = sum(w.probability for w in B[i:j + 1]) / (j - i + 1)
+        margin = opts.term_margin if b_terms else opts.word_margin
+        if b_conf < p_conf + margin:
+            return None
+        if _looping(b_run) or _looping(bn[max(0, i - 6):j + 7]):
+            return None
+        p_heard = [h for n in p_run for x in n for h in _heard_words(x)]
+        b_heard = [h for n in b_run for x in n for h in _heard_words(x)]
+        pl, bl = len(_orth(p_heard)), len(_orth(b_heard))
+        if not (0.5 * bl <= pl <= 2.0 * bl):
+            return None
+        sim = max(_sim(_key(p_heard), _key(b_heard)), _sim(_orth(p_heard), _orth(b_heard)))
+        return sim if sim >= opts.min_similarity else None
+
     edits: list[tuple[int, int, int, int, float]] = []  # P a..b <- B i..j
-    for i0, j0 in _term_hits(bn, prepared):
+    # 1. where the two decodings disagree word for word (difflib alignment of the word lists)
+    matcher = difflib.SequenceMatcher(a=[" ".join(n) for n in pn], b=[" ".join(n) for n in bn],
+                                      autojunk=False)
+    for op, a, b_end, i, j_end in matcher.get_opcodes():
+        if op == "replace":
+            sim = accept(a, b_end - 1, i, j_end - 1)
+            if sim is not None:
+                edits.append((a, b_end - 1, i, j_end - 1, sim))
+    # 2. around each expected term the biased pass heard, growing both runs until they start
+    #    and end together (catches terms the word alignment split differently)
+    for _term, (i0, j0) in biased_hits:
         s, e = B[i0].start, B[j0].end
         over = [k for k, w in enumerate(P) if w.end > s + 0.02 and w.start < e - 0.02]
         if not over:
             continue  # nothing was heard there by the plain pass: an insertion
         a, b, i, j = over[0], over[-1], i0, j0
-        ok = False
         for _ in range(2 * opts.max_extend + 2):
             ds = P[a].start - B[i].start
             de = P[b].end - B[j].end
             if abs(ds) <= tol and abs(de) <= tol:
-                ok = True
+                sim = accept(a, b, i, j)
+                if sim is not None:
+                    edits.append((a, b, i, j, sim))
                 break
             if ds > tol:  # plain run starts later: take one more plain word on the left
                 a -= 1
@@ -724,29 +862,6 @@ def fuse(plain: Transcript, biased: Transcript, terms: Sequence[str],
                 break
             if (i0 - i) > opts.max_extend or (j - j0) > opts.max_extend:
                 break
-        if not ok:
-            continue
-        p_run, b_run = pn[a:b + 1], bn[i:j + 1]
-        if [x for n in p_run for x in n] == [x for n in b_run for x in n]:
-            continue
-        if any(k in plain_hit_words for k in range(a, b + 1)):
-            continue  # the plain pass already has an expected term here
-        b_flat = {x for n in b_run for x in n}
-        if any(x in single_terms and x not in b_flat for n in p_run for x in n):
-            continue
-        if _looping(b_run) or _looping(bn[max(0, i - 6):j + 7]):
-            continue
-        if P[a].seg != P[b].seg:
-            continue
-        p_heard = [h for n in p_run for x in n for h in _heard_words(x)]
-        b_heard = [h for n in b_run for x in n for h in _heard_words(x)]
-        sim = max(_sim(_key(p_heard), _key(b_heard)), _sim(_orth(p_heard), _orth(b_heard)))
-        if sim < opts.min_similarity:
-            continue
-        pl, bl = len(_orth(p_heard)), len(_orth(b_heard))
-        if not (0.5 * bl <= pl <= 2.0 * bl):
-            continue
-        edits.append((a, b, i, j, sim))
     # keep non-overlapping edits, best first
     edits.sort(key=lambda x: -x[4])
     taken: set[int] = set()
