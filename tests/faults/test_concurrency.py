@@ -8,7 +8,7 @@ from mockinterview.store import index_snapshot, load_session, rebuild_index, ses
 from .common import TYPED_ANSWER, cli_env, popen_cli
 from .ledger import record
 
-PLAN = ["--text", "--no-play", "--engine", "offline", "--minutes", "10", "--sections",
+PLAN = ["--text", "--no-play", "--engine", "offline", "--minutes", "5", "--sections",
         "introduction,technical", "--seed", "11"]  # same plan, same second: same folder name
 
 

@@ -30,7 +30,7 @@ PLAN = ["--no-play", "--engine", "offline", "--minutes", "5", "--sections",
 def _kill_at_random(proc, folder_of, r) -> str | None:
     """Kill ``proc`` at a random moment; the moment's description, or None if it ended first."""
     if r.random() < 0.45:
-        delay = r.uniform(0.2, 4.0)
+        delay = r.uniform(0.2, 3.5)
         what = f"{delay:.2f} s after start"
         deadline = time.monotonic() + delay
         while time.monotonic() < deadline:
@@ -38,7 +38,7 @@ def _kill_at_random(proc, folder_of, r) -> str | None:
                 return None
             time.sleep(0.01)
     else:
-        saves = r.randint(1, 4)
+        saves = r.randint(1, 3)
         jitter = r.uniform(0.0, 0.5)
         what = f"{jitter:.2f} s after save {saves} of session.json"
         seen, last = 0, None
@@ -66,7 +66,7 @@ def _kill_at_random(proc, folder_of, r) -> str | None:
 
 
 def _chains(worker: int, kills_wanted: int, rec: Path, answer_dir: Path, lock: threading.Lock,
-            problems: list[str]) -> int:
+            problems: list[str], stats: list[tuple[str, int]]) -> int:
     r = rng(f"crashes-{worker}")
     env = cli_env(rec)
     answers = ["--answers", str(answer_dir)]
@@ -93,9 +93,11 @@ def _chains(worker: int, kills_wanted: int, rec: Path, answer_dir: Path, lock: t
             return folder
 
         recorded: dict = {}
-        per_chain = r.randint(5, 8)
+        per_chain = r.randint(6, 10)
         done = False
         for _ in range(per_chain):
+            if kills >= kills_wanted:  # enough: let this resume run to the end
+                break
             what = _kill_at_random(proc, folder_of, r)
             if what is None:  # finished before the kill: check it really completed
                 out, err = proc.communicate(timeout=60)
@@ -123,6 +125,7 @@ def _chains(worker: int, kills_wanted: int, rec: Path, answer_dir: Path, lock: t
             record("crashes", not lost, lost=len(lost), note=f"{label}: {lost}")
             problems += [f"{label}: {x}" for x in lost]
             recorded.update(now)
+            stats.append((what, len(recorded)))
             if s.status == "completed":
                 done = True
                 break
@@ -152,13 +155,16 @@ def test_sigkill_at_random_moments_loses_nothing_and_resume_completes(answer_dir
     rec.mkdir()
     lock = threading.Lock()
     problems: list[str] = []
+    stats: list[tuple[str, int]] = []  # (moment of the kill, answers on disk at that moment)
     counts = [0] * WORKERS
     errors: list[BaseException] = []
     started = time.monotonic()
 
     def work(w: int) -> None:
         try:
-            counts[w] = _chains(w, -(-KILLS // WORKERS), rec, answer_dir, lock, problems)
+            mine = rec / f"worker-{w}"  # each worker knows its sessions: the only new folder
+            counts[w] = _chains(w, -(-KILLS // WORKERS), mine, answer_dir, lock, problems,
+                                stats)
         except BaseException as e:  # noqa: BLE001 - re-raised in the test thread below
             errors.append(e)
 
@@ -167,7 +173,10 @@ def test_sigkill_at_random_moments_loses_nothing_and_resume_completes(answer_dir
         t.start()
     for t in threads:
         t.join()
-    print(f"crashes: {sum(counts)} kills, {time.monotonic() - started:.0f} s, FAULTS_SEED={SEED}")
+    print(f"crashes: {sum(counts)} kills in {time.monotonic() - started:.0f} s "
+          f"(FAULTS_SEED={SEED}); {sum(1 for _, n in stats if n)} with answers already on disk, "
+          f"{sum(n for _, n in stats)} answer checks; moments: "
+          + "; ".join(f"{w} [{n} answers]" for w, n in stats))
     if errors:
         raise errors[0]
     assert not problems, "\n".join(problems)

@@ -25,7 +25,7 @@ from .ledger import record
 MARKER = "sk-faults-MARKER-7c1e9b2d4a6f8e0c51"
 PIECES = [MARKER, "MARKER-7c1e9b2d", "7c1e9b2d4a6f8e0c51"]  # whole, or echoed in part
 MODEL = "scripted-model"
-PLAN = ["--text", "--no-play", "--engine", "llm", "--minutes", "10", "--sections",
+PLAN = ["--text", "--no-play", "--engine", "llm", "--minutes", "5", "--sections",
         "introduction,technical"]
 
 
