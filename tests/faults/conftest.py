@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .ledger import CLASSES, SEED, TALLY
+from .ledger import CLASSES, DETAILS, SEED, TALLY
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
@@ -32,6 +32,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
     table.add_row("[bold]total[/]", str(total[0]), str(total[1]), str(total[2]))
     console = Console(file=terminalreporter._tw._file, force_terminal=False, width=100)
     console.print(table)
+    for line in DETAILS:
+        console.print(line, highlight=False, markup=False)
     for name, t in TALLY.items():
         for note in t.notes[:5]:
             console.print(f"  {name}: {note}", highlight=False, markup=False)

@@ -51,3 +51,12 @@ def record(klass: str, survived: bool, *, injected: int = 1, lost: int = 0,
         t.lost += lost
         if note and (not survived or lost):
             t.notes.append(note)
+
+
+DETAILS: list[str] = []
+
+
+def detail(text: str) -> None:
+    """A line printed under the summary table (e.g. how the kills were spread)."""
+    with _LOCK:
+        DETAILS.append(text)

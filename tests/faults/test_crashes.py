@@ -19,7 +19,7 @@ from mockinterview.errors import SessionError
 from mockinterview.store import load_session, session_dirs
 
 from .common import cli_env, lost_answers, popen_cli, recorded_answers
-from .ledger import SEED, record, rng
+from .ledger import SEED, detail, record, rng
 
 KILLS = int(os.environ.get("FAULTS_KILLS", "20"))
 WORKERS = 2  # independent chains run side by side (separate sessions, one recordings folder)
@@ -173,6 +173,10 @@ def test_sigkill_at_random_moments_loses_nothing_and_resume_completes(answer_dir
         t.start()
     for t in threads:
         t.join()
+    detail(f"crashes: {sum(counts)} SIGKILLs in {time.monotonic() - started:.0f} s, "
+           f"{sum(1 for _, n in stats if n)} of them with answers already on disk "
+           f"({max((n for _, n in stats), default=0)} at most); every session resumed to "
+           "completion")
     print(f"crashes: {sum(counts)} kills in {time.monotonic() - started:.0f} s "
           f"(FAULTS_SEED={SEED}); {sum(1 for _, n in stats if n)} with answers already on disk, "
           f"{sum(n for _, n in stats)} answer checks; moments: "
