@@ -101,3 +101,17 @@ def test_unreadable_inputs_are_one_line_errors(tmp_path):
         load_audio(empty)
     with pytest.raises(AudioError, match="missing.wav"):
         load_audio(tmp_path / "missing.wav")
+
+
+@pytest.mark.parametrize("text,loop", [
+    ("n log n log n log n log n log n", True),
+    ("the the the the the", True),
+    ("f1 NumPy DataFrame f1 NumPy DataFrame f1 NumPy DataFrame f1 NumPy DataFrame", True),
+    ("very very very good", False),
+    ("I think, I think, I think that it works", False),
+    ("we train, we validate, we test, and we deploy", False),
+])
+def test_repetition_loops_are_recognised(text, loop):
+    from mockinterview.transcribe import has_loop
+
+    assert has_loop(text) is loop

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from .audio import SAMPLE_RATE, load_audio, write_wav
 from .bank import Bank
@@ -36,18 +39,19 @@ DEMO_ANSWERS: dict[str, list[str]] = {
         "learning there are no labels, and the goal is to find structure in the data, for "
         "example clustering customers with k-means or reducing dimensions with PCA.",
         "Without labels you cannot compute accuracy, so evaluation is harder. I would look at "
-        "the silhouette score for clusters, and check whether the groups are useful for the "
-        "business, for example whether they predict churn.",
+        "the silhouette score for the clusters, and check if the groups are useful for the "
+        "business, for example if they help us predict which customers will leave.",
     ],
     "code-accuracy": [
         "I will compare the true labels and the predictions element by element, count the "
         "matches, and divide by the number of examples. First I check that both lists have the "
-        "same length, and I raise a value error for empty input instead of dividing by zero.",
-        "The approach is a single pass over both lists, so it runs in linear time, O of n, "
-        "with constant extra memory. The edge cases are empty input and lists of different "
-        "lengths, and both raise a value error.",
-        "I tested it with an all correct example, an all wrong example and an imbalanced "
-        "example where accuracy looks high even though the minority class is always missed.",
+        "same length, and I raise an exception for an empty input instead of dividing by zero.",
+        "The approach is a single pass over both lists, so it runs in linear time with "
+        "constant extra memory. The edge cases are an empty input and lists of different "
+        "lengths, and in both cases the function raises an exception.",
+        "I tested three cases. In the first, every prediction is right. In the second, every "
+        "prediction is wrong. The third is imbalanced, and accuracy looks high even though the "
+        "minority class is always missed.",
     ],
     "beh-challenging-project": [
         "At my previous company we had to migrate our fraud model to a streaming pipeline in "
@@ -65,20 +69,22 @@ DEMO_ANSWERS: dict[str, list[str]] = {
         "First I would clarify the goal, for example increasing purchases, and the scale, say "
         "ten million users and a million products. I would use a two stage design. Candidate "
         "generation retrieves a few hundred items with collaborative filtering and embedding "
-        "similarity, and a ranking model, for example gradient boosted trees, orders them using "
-        "user features, item features and context. For cold start I would fall back to "
-        "popular items in the category. Offline I would measure recall at k and NDCG, and "
-        "online I would run an A B test on conversion rate. The ranking service needs to "
-        "answer in under a hundred milliseconds, so features come from a feature store and "
-        "embeddings are precomputed. Finally I would monitor drift and retrain weekly.",
-        "For new users without history I would use popular items and ask for a few "
-        "preferences at sign up.",
+        "similarity, and a ranking model, for example a gradient boosting model, orders them "
+        "using user features, item features and context. For cold start I would fall back to "
+        "popular items in the category. Before launch I would measure recall on past "
+        "purchases, and after launch I would run a controlled experiment on the conversion "
+        "rate. The ranking service needs to answer in under a hundred milliseconds, so features "
+        "come from a feature store and embeddings are computed in advance. Finally I would "
+        "monitor drift and retrain the model every week.",
+        "For new users without any history I would show popular items, and ask a few "
+        "questions about their interests when they sign up.",
     ],
 }
 CANDIDATE_QUESTIONS = [
     "How do models get from an experiment into production on your team?",
     "No more questions, thank you.",
 ]
+PAUSE_S = 0.35  # between sentences
 GENERIC_FOLLOW_UP = "I am not completely sure, but I would start by looking at the data and " \
                     "checking the simplest explanation first."
 # the synthetic candidate's code for the coding question
@@ -117,7 +123,7 @@ class DemoAnswers:
     """The synthetic candidate: speaks scripted answers with its own voice into WAV files."""
 
     cache: Path
-    voice: Pyttsx3Voice = field(default_factory=lambda: Pyttsx3Voice(CANDIDATE_VOICE, rate=160))
+    voice: Pyttsx3Voice = field(default_factory=lambda: Pyttsx3Voice(CANDIDATE_VOICE, rate=140))
     kind: str = "demo"
     spoken: dict[int, str] = field(default_factory=dict)  # answer index -> text spoken
     _per_question: dict[str, int] = field(default_factory=dict)
@@ -134,22 +140,40 @@ class DemoAnswers:
         answers = DEMO_ANSWERS.get(qid, [])
         return answers[n] if n < len(answers) else GENERIC_FOLLOW_UP
 
+    def speak(self, text: str) -> np.ndarray:
+        """Sentence by sentence with short pauses between them, as people speak (one long
+        espeak utterance also decodes worse). Cached by voice, rate and text."""
+        key = hashlib.sha256(f"{self.voice.voice_id}|{self.voice.rate}|{PAUSE_S}|{text}"
+                             .encode()).hexdigest()
+        self.cache.mkdir(parents=True, exist_ok=True)
+        wav = self.cache / f"{key[:16]}.wav"
+        if not wav.exists():
+            parts: list[np.ndarray] = []
+            for i, sentence in enumerate(_sentences(text)):
+                if i:
+                    parts.append(np.zeros(int(PAUSE_S * SAMPLE_RATE), dtype=np.float32))
+                piece = self.cache / f".{key[:16]}-{i}.wav"
+                self.voice.render(sentence, piece)
+                parts.append(load_audio(piece))
+                piece.unlink()
+            write_wav(wav, np.concatenate(parts))
+        return load_audio(wav)
+
     def capture(self, req: AnswerRequest) -> CapturedAnswer:
         text = self.text_for(req)
         if req.question_id in DEMO_SOLUTIONS:
             code = req.audio_path.parent.parent / "code" / f"{req.question_id}.py"
             if code.exists() and "NotImplementedError" in code.read_text():
                 code.write_text(DEMO_SOLUTIONS[req.question_id])
-        key = hashlib.sha256(f"{self.voice.voice_id}|{self.voice.rate}|{text}".encode()).hexdigest()
-        self.cache.mkdir(parents=True, exist_ok=True)
-        wav = self.cache / f"{key[:16]}.wav"
-        if not wav.exists():
-            self.voice.render(text, wav)
-        samples = load_audio(wav)
+        samples = self.speak(text)
         write_wav(req.audio_path, samples, SAMPLE_RATE)
         self.spoken[req.answer_index] = text
         return CapturedAnswer(audio_path=req.audio_path, duration_s=samples.size / SAMPLE_RATE,
                               end_reason="file", stats={"demo_text": text})
+
+
+def _sentences(text: str) -> list[str]:
+    return [p for p in re.split(r"(?<=[.!?])\s+", text.strip()) if p]
 
 
 def default_cache() -> Path:

@@ -205,6 +205,7 @@ class Transcript(Strict):
     duration_s: float = 0.0
     language: str = "en"
     source: Literal["audio", "text"] = "audio"
+    notes: list[str] = Field(default_factory=list)  # e.g. a repetition loop decoded again
 
 
 class Delivery(Strict):

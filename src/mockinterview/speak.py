@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Protocol
@@ -20,8 +22,8 @@ import numpy as np
 
 from .errors import AudioError
 
-INTERVIEWER_VOICE = "gmw/en-us"
-CANDIDATE_VOICE = "gmw/en"  # the demo's synthetic candidate speaks with another voice
+INTERVIEWER_VOICE = "gmw/en"  # British English
+CANDIDATE_VOICE = "gmw/en-us"  # the demo's synthetic candidate speaks with another voice
 
 
 class Voice(Protocol):
@@ -95,7 +97,23 @@ class Pyttsx3Voice:
     def render(self, text: str, path: Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tts.wav")
+        # espeak writes into the system temp folder, never straight into the session: when the
+        # session's disk is full, pyttsx3's callback raises inside ctypes and runAndWait spins
+        # forever. Our own copy below fails cleanly instead (StorageError).
+        scratch = tempfile.mkdtemp(prefix="mockinterview-tts-")
+        tmp = Path(scratch) / "utterance.wav"
+        try:
+            self._synthesise(text, tmp)
+            if not tmp.exists() or tmp.stat().st_size <= 44:
+                raise AudioError(f"{path}: text-to-speech produced no audio")
+            from .store import atomic_write_bytes
+
+            atomic_write_bytes(path, tmp.read_bytes())
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return path
+
+    def _synthesise(self, text: str, tmp: Path) -> None:
         with _ENGINE_LOCK:
             engine = _engine()
             try:
@@ -111,11 +129,6 @@ class Pyttsx3Voice:
                     engine.runAndWait()
                 if tmp.exists() and tmp.stat().st_size > 44:
                     break
-        if not tmp.exists() or tmp.stat().st_size <= 44:
-            tmp.unlink(missing_ok=True)
-            raise AudioError(f"{path}: text-to-speech produced no audio")
-        os.replace(tmp, path)
-        return path
 
 
 class Player:

@@ -45,11 +45,16 @@ def scrub(text: str) -> str:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write text so that readers see the old or the new file, never a torn one."""
+    atomic_write_bytes(path, scrub(text).encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write bytes atomically: temp file, fsync, rename, fsync of the folder."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(scrub(text))
+        with open(tmp, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -11,6 +11,7 @@ Decoding options are chosen for long spoken answers (see :class:`TranscribeOptio
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -45,7 +46,7 @@ class TranscribeOptions:
 
     language: str | None = "en"
     beam_size: int = 5
-    temperature: float = 0.0
+    temperature: float | tuple[float, ...] = 0.0
     compression_ratio_threshold: float | None = None
     log_prob_threshold: float | None = -1.0
     no_speech_threshold: float | None = 0.6
@@ -54,6 +55,18 @@ class TranscribeOptions:
     word_timestamps: bool = True
     hotwords: str | None = None
     initial_prompt: str | None = None
+
+
+def has_loop(text: str) -> bool:
+    """True when a word repeats 5 times in a row, or a 2-4 word phrase 4 times in a row."""
+    words = re.findall(r"[\w']+", text.lower())
+    for n in range(1, 5):
+        need = 5 if n == 1 else 4
+        for i in range(0, len(words) - n * need + 1):
+            gram = words[i:i + n]
+            if all(words[i + k * n:i + (k + 1) * n] == gram for k in range(1, need)):
+                return True
+    return False
 
 
 class Transcriber(Protocol):
@@ -128,10 +141,35 @@ class WhisperTranscriber:
     def transcribe(self, audio: np.ndarray | str | os.PathLike,
                    options: TranscribeOptions | None = None,
                    offset_s: float = 0.0) -> Transcript:
+        """Decode; when the result holds a repetition loop, decode again more cautiously.
+
+        Without the temperature fallback (see TranscribeOptions) nothing stops the decoder from
+        looping ("log n log n log n ..."), and a hotword prompt makes it likelier. A looping
+        result is decoded again without hotwords, then with the fallback, and the first result
+        without a loop wins (the last one otherwise). The retry is noted in the transcript.
+        """
         opts = options or self.options
         if not isinstance(audio, np.ndarray):
             audio = load_audio(audio)
         audio = np.asarray(audio, dtype=np.float32)
+        result = self._decode(audio, opts, offset_s)
+        if not has_loop(result.text):
+            return result
+        retries = []
+        if opts.hotwords:
+            retries.append(("without hotwords", replace(opts, hotwords=None)))
+        retries.append(("with temperature fallback",
+                        replace(opts, hotwords=None, temperature=(0.0, 0.2, 0.4, 0.6),
+                                compression_ratio_threshold=2.4)))
+        for label, retry_opts in retries:
+            again = self._decode(audio, retry_opts, offset_s)
+            again.notes.append(f"repetition loop in the first decoding; decoded again {label}")
+            result = again
+            if not has_loop(again.text):
+                break
+        return result
+
+    def _decode(self, audio: np.ndarray, opts: TranscribeOptions, offset_s: float) -> Transcript:
         duration = audio.size / SAMPLE_RATE
         if audio.size < SAMPLE_RATE // 10:  # under 0.1 s: nothing to decode
             return Transcript(text="", duration_s=duration)
