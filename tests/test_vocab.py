@@ -278,14 +278,19 @@ def test_real_speech_is_not_changed_by_any_bank_vocabulary(transcriber, bank) ->
         assert corrected.text == plain.text
 
 
-def test_real_speech_with_biasing_is_no_worse_than_plain(transcriber, bank) -> None:
-    q = bank.questions["tech-decision-tree"]
+@pytest.mark.parametrize("qid", ["tech-decision-tree", "tech-lora-peft", "sd-ml-monitoring"])
+def test_real_speech_with_biasing_is_unchanged(transcriber, bank, qid: str) -> None:
+    """Biasing towards a question's vocabulary must not alter real speech that holds none of it
+    (with the question's hotwords tiny.en heard "cotton" as "carton" here, and appended a hotword
+    after the last word: the fusion must keep both out)."""
+    q = bank.questions[qid]
     terms = vocab.question_terms(q, bank.rubric(q.section))
     for clip in _clips():
         plain = transcriber.transcribe(SPEECH / clip["file"])
         full = vocab.transcribe_with_vocabulary(transcriber, SPEECH / clip["file"], terms)
-        assert wer(clip["reference"], full.text) <= wer(clip["reference"], plain.text), clip["file"]
-        assert full.raw_text == plain.text
+        assert full.corrections == [], clip["file"]
+        assert full.text == plain.text
+        assert wer(clip["reference"], full.text) == wer(clip["reference"], plain.text)
 
 
 def test_synthesised_answer_with_biasing(transcriber, tmp_path: Path) -> None:

@@ -18,8 +18,12 @@ vocabulary the bank expects for the question being answered (never by a list of 
 3. **Correction** (:func:`correct`): a conservative pass that maps near misses to expected terms by
    sound-alike (Metaphone keys of the spoken form, with letters and digits spelled the way people say
    them) and edit distance over word sequences of 1-4 words ("regular nation" -> "regularization",
-   "ex g boost" -> "XGBoost", "el two" -> "L2"). A single common English word is never replaced by a
-   single-word term; a sequence of common words only when it matches the term closely.
+   "ex g boost" -> "XGBoost", "el two" -> "L2"). Conservative by construction: a single common
+   English word is never replaced; a sequence of common words only when it sounds like the term
+   as a whole; letters only change in words the decoder itself was unsure of (word probability);
+   a correction never just adds or drops words or changes an inflection; function words are only
+   absorbed by spelled acronyms when they sound like letters ("are a g" -> RAG). With the whole
+   bank's vocabulary it changes nothing in the real human clips of ``../shared/speech``.
 
 Every change is listed in ``Transcript.corrections`` (position = index in the raw transcript's word
 list, i.e. the segments' words in order), ``raw_text`` keeps the decoder's text, ``text`` is what
@@ -83,12 +87,17 @@ class FusionOptions:
     - ``max_extend=4``: how many words a run may grow on each side while looking for agreeing
       boundaries.
     - ``min_similarity=0.5``: sound-alike similarity the plain run needs with the biased run.
+    - ``terms_only=True``: only stretches where the biased pass heard an expected term are
+      imported. Importing every confident difference lowered WER on synthesised answers (17.8%
+      -> 17.5%) but changed a correct word of real human speech ("cotton" -> "carton").
+    - ``term_margin`` / ``word_margin``: how much surer (mean word probability) the biased run
+      must be than the plain run, for term stretches / other stretches.
     """
 
     boundary_tol_s: float = 0.35
     max_extend: int = 4
     min_similarity: float = 0.5
-    terms_only: bool = False
+    terms_only: bool = True
     term_margin: float = -1.0
     word_margin: float = 0.0
 
@@ -900,14 +909,25 @@ def transcribe_with_vocabulary(transcriber, audio, terms: Sequence[str], options
     """Plain decoding, biased decoding, guarded fusion, then correction: what the interview does
     with every spoken answer. ``transcriber`` is a :class:`~mockinterview.transcribe.WhisperTranscriber`
     (anything with ``transcribe(audio, options)`` and ``options``); ``options`` its
-    TranscribeOptions. With no terms this is plain decoding.
+    TranscribeOptions; ``audio`` a path or 16 kHz float32 samples. With no terms this is plain
+    decoding. The result's ``raw_text`` is the plain decoding, ``text`` the corrected text and
+    ``corrections`` every change (imports from the biased pass and sound-alike fixes).
+
+    Cost: two decodings of the answer (about 2x the plain transcription time).
     """
+    import numpy as np
+
+    from .audio import load_audio
+
+    if not isinstance(audio, np.ndarray):
+        audio = load_audio(audio)
     base = options or getattr(transcriber, "options", None)
     plain = transcriber.transcribe(audio, base)
-    terms = list(terms)
+    terms = [t for t in terms if t and t.strip()]
     if not terms or not plain.text.strip():
         return plain
     hot = hotwords_for(terms)
-    biased = transcriber.transcribe(audio, replace(base, hotwords=hot) if base else None)
-    fused = fuse(plain, biased, terms, fusion)
-    return correct(fused, terms, correction)
+    if hot and base is not None:
+        biased = transcriber.transcribe(audio, replace(base, hotwords=hot))
+        plain = fuse(plain, biased, terms, fusion)
+    return correct(plain, terms, correction)
