@@ -169,6 +169,18 @@ def test_correcting_twice_keeps_raw_text_and_positions() -> None:
     assert [c.position for c in twice.corrections] == [2, 5]
 
 
+def test_a_corrected_word_is_not_corrected_again() -> None:
+    """Each raw word is changed at most once, so the corrections replay on the raw text."""
+    once = vocab.correct(transcript_of("we used el~ two~ ex~ g~ boost"), ["L2"])
+    assert once.text == "we used L2 ex g boost"
+    twice = vocab.correct(once, ["L2 XGBoost"])
+    assert replay(twice.raw_text.split(), twice.corrections) == twice.text.split()
+    spans = [set(range(c.position, c.position + len(c.original.split())))
+             for c in twice.corrections]
+    assert all(not (a & b) for k, a in enumerate(spans) for b in spans[k + 1:])
+    assert twice.corrections[0] == once.corrections[0]
+
+
 def test_text_only_transcript() -> None:
     t = vocab.correct(Transcript(text="we used soft max and drop out", source="text"), TERMS)
     assert t.text == "we used softmax and dropout"

@@ -469,7 +469,9 @@ class _W:
     probability: float
     raw: int  # index in the raw word list of its first raw word
     seg: int
-    changed: bool = False
+    changed: bool = False  # rewritten by this pass (its segment's text is rebuilt)
+    fixed: bool = False  # written by an earlier pass: never changed again, so that every raw
+    # word is changed at most once and the corrections replay in position order
 
 
 def _flatten(t: Transcript) -> list[_W]:
@@ -499,6 +501,7 @@ def _raw_index_map(t: Transcript, words: list[_W]) -> None:
         for k in range(n_new):
             if cur + k < len(words):
                 words[cur + k].raw = c.position
+                words[cur + k].fixed = True
         cur += n_new
         raw_pos = c.position + max(1, len(c.original.split()))
     while cur < len(words):
@@ -632,6 +635,8 @@ def correct(transcript: Transcript, terms: Sequence[str],
         for n in range(1, opts.max_ngram + 1):
             j = i + n - 1
             if j >= n_words or words[j].seg != words[i].seg:
+                break
+            if words[j].fixed:
                 break
             gram = [x for k in range(i, j + 1) for x in norms[k]]
             if not gram or any(not g.isalnum() for g in gram):
