@@ -104,8 +104,8 @@ def run(args) -> dict:
     bank = load_bank(ROOT / "rubrics")
     voice = Pyttsx3Voice(args.voice, args.rate)
     tr = WhisperTranscriber()
-    sums = {v: {"err": 0, "ref": 0, "hits": 0, "terms": 0, "ho_hits": 0, "ho_terms": 0}
-            for v in VARIANTS}
+    sums = {v: {"err": 0, "ref": 0, "hits": 0, "terms": 0, "ho_hits": 0, "ho_terms": 0,
+                "iv_hits": 0, "iv_terms": 0} for v in VARIANTS}
     per_answer = []
     timing: dict[str, float] = {}
     audio_s = 0.0
@@ -123,6 +123,8 @@ def run(args) -> dict:
             audio = load_audio(wav)
             audio_s += audio.size / SAMPLE_RATE
             outs = variants_for(tr, audio, terms, timing)
+            vocab_set = {tuple(normalize(t)) for t in terms}
+            in_vocab = [tuple(normalize(t)) in vocab_set for t in a["terms"]]
             row = {"id": a["id"], "question": qid, "in_bank": q is not None}
             for v, t in outs.items():
                 e, n = wer_counts(a["text"], t.text)
@@ -132,6 +134,8 @@ def run(args) -> dict:
                 s["ref"] += n
                 s["hits"] += sum(hits)
                 s["terms"] += len(hits)
+                s["iv_hits"] += sum(h for h, iv in zip(hits, in_vocab, strict=True) if iv)
+                s["iv_terms"] += sum(in_vocab)
                 if a.get("held_out"):
                     s["ho_hits"] += sum(hits)
                     s["ho_terms"] += len(hits)
@@ -149,7 +153,8 @@ def run(args) -> dict:
                      "term_recall": round(s["hits"] / max(1, s["terms"]), 4),
                      "held_out_recall": (round(s["ho_hits"] / s["ho_terms"], 4)
                                          if s["ho_terms"] else None),
-                     "terms": s["terms"]})
+                     "in_vocab_recall": round(s["iv_hits"] / max(1, s["iv_terms"]), 4),
+                     "terms": s["terms"], "in_vocab_terms": s["iv_terms"]})
     real = real_speech(tr, bank)
     return {"rows": rows, "real_speech": real,
             "answers": len(data), "term_occurrences": sums["plain"]["terms"],
@@ -216,14 +221,18 @@ def print_table(res: dict) -> None:
     t.add_column("WER", justify="right")
     t.add_column("term recall", justify="right")
     t.add_column("held-out recall", justify="right")
+    t.add_column("recall, terms in the question's vocabulary", justify="right")
     t.add_column("real speech WER", justify="right")
     real = {r["variant"]: r["wer"] for r in res["real_speech"].get("rows", [])}
     for r in res["rows"]:
         ho = r["held_out_recall"]
         t.add_row(r["variant"], f"{r['wer']:.1%}", f"{r['term_recall']:.1%}",
-                  "-" if ho is None else f"{ho:.1%}",
+                  "-" if ho is None else f"{ho:.1%}", f"{r['in_vocab_recall']:.1%}",
                   f"{real[r['variant']]:.1%}" if r["variant"] in real else "-")
     con.print(t)
+    con.print(f"{res['rows'][0]['in_vocab_terms']} of the {res['term_occurrences']} term "
+              "occurrences are in the vocabulary the bank gives the answered question (biasing "
+              "and correction only act on those)")
     rs = res["real_speech"]
     con.print(f"real speech: {rs.get('clips', 0)} clips, worst WER over vocabularies "
               f"{', '.join(REAL_VOCABS)}; words changed by the correction pass: "
@@ -243,7 +252,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=int, default=165, help="words per minute")
     ap.add_argument("--limit", type=int, default=0, help="only the first N answers")
     ap.add_argument("--verbose", action="store_true", help="include every variant's text")
+    ap.add_argument("--table-from", type=Path, help="print the table of a saved --json result")
     args = ap.parse_args(argv)
+    if args.table_from:
+        print_table(json.loads(args.table_from.read_text(encoding="utf-8")))
+        return 0
     res = run(args)
     if args.json:
         json.dump(res, sys.stdout, indent=1)
