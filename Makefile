@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test faults lint bench clean
 
 $(BIN)/mockinterview: pyproject.toml
 	bash .ci/setup-system.sh
@@ -20,6 +20,9 @@ demo: setup
 test: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest -q
+
+faults: setup
+	$(BIN)/python -m tests.faults
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

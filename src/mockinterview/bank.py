@@ -358,10 +358,35 @@ def _cross_checks(bank: Bank) -> list[str]:
     return problems
 
 
+_LOADED: dict[Path, tuple[tuple, Bank]] = {}
+
+
+def _signature(root: Path) -> tuple:
+    """What identifies a version of the bank cheaply: every file's path, size and mtime."""
+    out = []
+    for p in bank_files(root) if root.exists() else []:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        out.append((str(p), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
 def load_bank(root: Path | None = None) -> Bank:
-    """Load the bank or raise BankError with every problem (file:line: field: message)."""
+    """Load the bank or raise BankError with every problem (file:line: field: message).
+
+    Parsing and validating ~120 questions takes about a second on a small machine, and an
+    interview needs the bank several times, so a loaded bank is reused until a file changes.
+    """
     root = Path(root) if root else default_rubrics_dir()
+    key = root.resolve()
+    sig = _signature(root)
+    hit = _LOADED.get(key)
+    if hit and hit[0] == sig:
+        return hit[1]
     bank, problems = check_bank(root)
     if problems:
         raise BankError(problems)
+    _LOADED[key] = (sig, bank)
     return bank
