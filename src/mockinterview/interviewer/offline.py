@@ -167,8 +167,9 @@ class OfflineBrain:
         top_note = ""
         if cov_level == 5 and not reasons_limits and q.section in ("technical", "system_design"):
             cov_level, top_note = 4, "; level 5 needs trade-offs or limits, not only the points"
-        if q.section == "introduction" and cov_level > 3 and "motivation" not in \
-                intro_arc(ctx.transcript):
+        needs_motivation = any("motivat" in f"{kp.id} {kp.point}".lower() for kp in q.key_points)
+        if q.section == "introduction" and needs_motivation and cov_level > 3 and \
+                "motivation" not in intro_arc(ctx.transcript):
             # the descriptors put "a clear motivation for this role" at level 4: a list of jobs,
             # however complete, stays at 3
             cov_level, top_note = 3, "; no motivation for this role"
@@ -201,7 +202,11 @@ class OfflineBrain:
             if q.section == "behavioral":
                 return self._star(ctx.transcript, tokens)
             if q.section == "introduction":
-                return self._arc(ctx.transcript, tokens)
+                # a career story follows past -> present -> why this role; a story about one
+                # project or strength follows STAR: credit whichever shape the answer has
+                arc = self._arc(ctx.transcript, tokens)
+                star = self._star(ctx.transcript, tokens)
+                return star if star[0] > arc[0] else arc
             signposts = len(SIGNPOSTS.findall(ctx.transcript))
             # order helps only around substance; "driving the discussion" (5) needs a plan
             level = min(cov_level, max(1, cov_level - 1 + min(2, signposts)))
