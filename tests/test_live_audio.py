@@ -13,6 +13,7 @@ import soundfile as sf
 
 from mockinterview.audio import load_audio
 from mockinterview.capture import CaptureOptions, MicAnswers, list_devices, mic_check
+from mockinterview.endpoint import EndpointOptions
 from mockinterview.errors import AudioError
 from mockinterview.listen import AnswerRequest
 from mockinterview.tape import SessionTape
@@ -108,3 +109,34 @@ def test_device_vanishing_mid_answer_keeps_the_audio(transcriber, tmp_path):
     assert "error" in ans.stats
     rec, _ = sf.read(str(ans.audio_path), dtype="int16")
     assert 2.0 < rec.size / SR < 5.0  # what was heard before the server died is on disk
+
+
+def test_half_duplex_mutes_the_microphone_while_the_interviewer_speaks(virtual_audio,
+                                                                        transcriber, tmp_path):
+    """Audio heard inside ``muted()`` is recorded as silence and never starts the answer."""
+    mic = MicAnswers(transcriber, options=CaptureOptions(
+        enter_ends=False, endpoint=EndpointOptions(no_speech_timeout_s=4.0)))
+    jfk = load_audio(SPEECH / "jfk.flac")[: SR * 3]
+
+    def interviewer_speaks():
+        with mic.muted():
+            virtual_audio.speak(jfk, wait=True)
+            time.sleep(0.3)
+
+    threading.Timer(0.2, interviewer_speaks).start()
+    ans = mic.capture(_req(tmp_path))
+    assert ans.end_reason == "no-speech"
+    assert "speech_start" not in dict(ans.events)
+    rec, _ = sf.read(str(ans.audio_path), dtype="int16")
+    assert rec.size >= SR * 4 and not np.any(rec)
+
+
+def test_enter_ends_the_answer_at_once(virtual_audio, transcriber, tmp_path):
+    """``end_now`` (what Enter calls) stops mid-sentence; what was said is kept and transcribed."""
+    mic = MicAnswers(transcriber, options=CaptureOptions(enter_ends=False))
+    virtual_audio.speak(load_audio(SPEECH / "jfk.flac"))
+    threading.Timer(3.5, mic.end_now).start()
+    ans = mic.capture(_req(tmp_path))
+    assert ans.end_reason == "enter"
+    assert 3.0 < ans.duration_s < 4.5
+    assert "fellow americans" in ans.transcript.text.lower()

@@ -40,7 +40,7 @@ def real_answer() -> tuple[np.ndarray, str]:
 @pytest.fixture(scope="module")
 def synth_answers(tmp_path_factory) -> list[tuple[np.ndarray, str]]:
     d = tmp_path_factory.mktemp("synth")
-    return [synth_answer(60, d, seed=1)]
+    return [synth_answer(60, d, seed=s) for s in (1, 2)]
 
 
 def test_streaming_wer_matches_whole_file(transcriber, real_answer, synth_answers):
@@ -50,7 +50,7 @@ def test_streaming_wer_matches_whole_file(transcriber, real_answer, synth_answer
         whole = transcriber.transcribe(audio)
         streamed = transcribe_streaming(transcriber, audio, synchronous=True)
         w, s = wer(ref, whole.text), wer(ref, streamed.text)
-        assert s <= w + 0.04, f"streaming WER {s:.3f} vs whole-file {w:.3f} on one clip"
+        assert s <= w + 0.05, f"streaming WER {s:.3f} vs whole-file {w:.3f} on one clip"
         e_w, n = wer_counts(ref, whole.text)
         e_s, _ = wer_counts(ref, streamed.text)
         whole_err, stream_err, ref_words = whole_err + e_w, stream_err + e_s, ref_words + n

@@ -253,14 +253,18 @@ class AnswerPipeline:
     def _event(self, kind: str, t: float) -> None:
         self.events.append((kind, t))
 
-    def push(self, block: np.ndarray, t: float | None = None) -> str | None:
-        """Feed int16 samples captured by ``t`` (monotonic). Returns the end reason or None."""
+    def push(self, block: np.ndarray, t: float | None = None, to_tape: bool = True) -> str | None:
+        """Feed int16 samples captured by ``t`` (monotonic). Returns the end reason or None.
+
+        ``to_tape=False`` while the interviewer speaks over the answer (a muted length warning):
+        the flow places the interviewer's audio on the tape itself.
+        """
         now = self.clock() if t is None else t
         if block.dtype != np.int16:
             block = (np.clip(block, -1, 1) * 32767).astype(np.int16)
         block = block.reshape(-1)
         self.wav.write(block)
-        if self.tape is not None:
+        if self.tape is not None and to_tape:
             self.tape.append(block)
         if self.meter is not None:
             self.meter.update(block)
@@ -498,9 +502,10 @@ class MicAnswers:
                         self.tape.seek_to(t - block.shape[0] / SR)
                 received += block.shape[0]
                 mono = block[:, 0] if block.ndim == 2 else block
-                if self._mute.is_set() and not o.barge_in:
+                muted = self._mute.is_set() and not o.barge_in
+                if muted:
                     mono = np.zeros_like(mono)
-                if pipe.push(mono, t) is not None:
+                if pipe.push(mono, t, to_tape=not muted) is not None:
                     break
         except Exception as e:  # PortAudio errors surface here on some hosts
             error = f"microphone failed: {_first_line(e)}"
@@ -518,9 +523,7 @@ class MicAnswers:
                 except queue.Empty:
                     break
                 mono = block[:, 0] if block.ndim == 2 else block
-                pipe.wav.write(mono)
-                if self.tape is not None:
-                    self.tape.append(mono)
+                pipe.push(mono, t)  # after the end: recorded and transcribed, turn stays ended
         if error is not None:
             pipe.end("device-error")
         ans = pipe.finish()
