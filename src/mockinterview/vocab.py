@@ -308,7 +308,8 @@ class _Term:
     text: str
     norm: tuple[str, ...]
     orth: str
-    keys: list[str]
+    keys: list[str]  # Metaphone keys of the spoken forms
+    said: list[str]  # the spoken form behind each key, letters joined ("eltwo")
     words_lower: frozenset[str] = field(default_factory=frozenset)
     spelled: bool = False  # has a form said letter by letter (RAG, L2, XGBoost)
 
@@ -318,9 +319,14 @@ class _Term:
         if not norm:
             return None
         forms = spoken_forms(text)
-        keys = sorted({_key(f) for f in forms if _key(f)})
+        by_key: dict[str, str] = {}
+        for f in forms:
+            if _key(f) and _key(f) not in by_key:
+                by_key[_key(f)] = _orth(f)
+        keys = sorted(by_key)
+        said = [by_key[k] for k in keys]
         spelled = any(any(w in _LETTER_WORDS for w in f) for f in forms)
-        return cls(text=text.strip(), norm=norm, orth=_orth(norm), keys=keys,
+        return cls(text=text.strip(), norm=norm, orth=_orth(norm), keys=keys, said=said,
                    words_lower=frozenset(norm), spelled=spelled)
 
 
@@ -389,7 +395,8 @@ def question_terms(question: Question | None, rubric: SectionRubric | None) -> l
     """The vocabulary expected while this question is answered, most specific first.
 
     Order: the technical phrasings of the question's key points, technical words pulled from the
-    key point texts (and the question text), then the section's ``common_terms``. Duplicates (after
+    key point texts (and the question text), the key points' other two- and three-word phrasings,
+    then the section's ``common_terms`` (most distinctive first). Duplicates (after
     normalisation) are dropped. Either argument may be None (a question missing from the bank falls
     back to the section's terms).
     """
@@ -399,6 +406,11 @@ def question_terms(question: Question | None, rubric: SectionRubric | None) -> l
             ordered.extend(p for p in kp.phrasings if is_technical(p))
         for kp in question.key_points:
             ordered.extend(_terms_in_text(kp.point))
+        # then the short multi-word phrasings made of common words ("prompt injection",
+        # "multiple comparisons"): the decoder gets them wrong too, and as phrases they are
+        # specific enough to import from the biased pass or to correct towards
+        for kp in question.key_points:
+            ordered.extend(p for p in kp.phrasings if 2 <= len(p.split()) <= 3)
         ordered.extend(_terms_in_text(question.text))
     if rubric is not None:
         # the section's list is long: its most distinctive terms first, so a token budget keeps
@@ -594,9 +606,12 @@ def _score(gram: Sequence[str], term: _Term, min_key_len: int) -> float:
     heard = [h for g in gram for h in _heard_words(g)]
     key = _key(heard)
     s_key = 0.0
-    for k in term.keys:
+    spoken = _orth(heard)
+    for k, said in zip(term.keys, term.said, strict=True):
         if min(len(k), len(key)) < min_key_len:
-            s = 1.0 if k == key and len(k) >= 3 else 0.0
+            # a short key is coarse ("radian" and "right now" are both R-T-N): equal keys count
+            # only when the spelling of what was said is close too
+            s = 1.0 if k == key and len(k) >= 3 and _sim(spoken, said) >= 0.5 else 0.0
         else:
             s = _sim(key, k)
         s_key = max(s_key, s)
@@ -750,11 +765,14 @@ def _pure_edit(gram: list[str], term: list[str]) -> bool:
     inflections ("regularization" -> "L1 regularization", "eigenvalue" -> "eigenvalues",
     "class imbalance say" -> "class imbalance"): that is not a mis-hearing to repair."""
     shorter, longer = (gram, term) if len(gram) <= len(term) else (term, gram)
-    k = len(shorter)
-    for s in range(len(longer) - k + 1):
-        if all(_same_word(x, y) for x, y in zip(shorter, longer[s:s + k], strict=True)):
-            return True
-    return False
+    pos = 0
+    for x in shorter:  # is the shorter one a subsequence of the longer one?
+        while pos < len(longer) and not _same_word(x, longer[pos]):
+            pos += 1
+        if pos == len(longer):
+            return False
+        pos += 1
+    return True
 
 
 def _spelled_digits(term: _Term) -> bool:
@@ -833,11 +851,17 @@ def fuse(plain: Transcript, biased: Transcript, terms: Sequence[str],
             return None
         p_heard = [h for n in p_run for x in n for h in _heard_words(x)]
         b_heard = [h for n in b_run for x in n for h in _heard_words(x)]
+        # acronyms as said letter by letter ("AUC" -> ay you see), from the decoder's casing
+        p_said = [h for w in P[a:b + 1] for h in _heard_words(w.word)]
+        b_said = [h for w in B[i:j + 1] for h in _heard_words(w.word)]
         pl, bl = len(_orth(p_heard)), len(_orth(b_heard))
         if not (0.5 * bl <= pl <= 2.0 * bl):
             return None
-        sim = max(_sim(_key(p_heard), _key(b_heard)), _sim(_orth(p_heard), _orth(b_heard)))
-        return sim if sim >= opts.min_similarity else None
+        if _pure_edit([x for n in p_run for x in n], [x for n in b_run for x in n]):
+            return None  # only drops or adds words: not a different hearing of the same sounds
+        sim = max(_sim(_key(p_heard), _key(b_heard)), _sim(_orth(p_heard), _orth(b_heard)),
+                  _sim(_key(p_said), _key(b_said)))
+        return sim + len(b_terms) if sim >= opts.min_similarity else None
 
     edits: list[tuple[int, int, int, int, float]] = []  # P a..b <- B i..j
     # 1. where the two decodings disagree word for word (difflib alignment of the word lists)
@@ -876,7 +900,8 @@ def fuse(plain: Transcript, biased: Transcript, terms: Sequence[str],
                 break
             if (i0 - i) > opts.max_extend or (j - j0) > opts.max_extend:
                 break
-    # keep non-overlapping edits, best first
+    # keep non-overlapping edits, best first: the most expected terms imported, then the most
+    # similar (accept() returns similarity + number of terms)
     edits.sort(key=lambda x: -x[4])
     taken: set[int] = set()
     keep = []
@@ -900,7 +925,7 @@ def fuse(plain: Transcript, biased: Transcript, terms: Sequence[str],
         new = [w.word for w in B[i:j + 1]]
         corrections.append(Correction(original=" ".join(w.word for w in P[a:b + 1]),
                                       corrected=" ".join(new), position=P[a].raw,
-                                      score=round(sim, 3)))
+                                      score=round(sim % 1.0 or 1.0, 3)))
         words = _replace(words, a, b, new, times)
     return _rebuild(plain, words, corrections)
 
