@@ -1,8 +1,9 @@
 """Does the transcript get the candidate's technical words right?
 
-Spoken ML answers written for this project (``benchmarks/terms_answers.yaml``: 25+ answers, 230+
-technical-term occurrences) are synthesised with the project's TTS (pyttsx3/espeak-ng, cached in
-``~/.cache/mockinterview/terms/``) and transcribed with the bundled tiny.en in these variants:
+Spoken ML answers written for this project (``benchmarks/terms_answers.yaml``: 31 answers, 292
+technical-term occurrences, 6 answers held out from tuning) are synthesised with the project's TTS
+(pyttsx3/espeak-ng, the candidate voice, cached in ``~/.cache/mockinterview/terms/``) and
+transcribed with the bundled tiny.en in these variants:
 
 - ``plain``: the decoder alone;
 - ``hotwords-raw``: faster-whisper's ``hotwords`` filled by :func:`vocab.hotwords_for` (diagnostic:
