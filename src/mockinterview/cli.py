@@ -90,6 +90,17 @@ class RichUI:
         with self.con.status(f"{escape(label)}…"):
             yield
 
+    @contextlib.contextmanager
+    def listening(self, meter=None) -> Iterator[None]:
+        """A live level meter while the microphone records (Enter or "I'm done" ends)."""
+        if meter is None or not self.con.is_terminal:
+            yield
+            return
+        from rich.live import Live
+
+        with Live(meter, console=self.con, refresh_per_second=12, transient=True):
+            yield
+
 
 def _mmss(seconds: float) -> str:
     s = max(0, int(seconds))

@@ -88,6 +88,7 @@ class UI(Protocol):
     def info(self, text: str) -> None: ...
     def clock(self, section: str, section_left_s: float, total_left_s: float) -> None: ...
     def step(self, label: str) -> contextlib.AbstractContextManager: ...
+    def listening(self, meter: Any = None) -> contextlib.AbstractContextManager: ...
 
 
 class RecordingUI:
@@ -111,6 +112,10 @@ class RecordingUI:
     @contextlib.contextmanager
     def step(self, label: str) -> Iterator[None]:
         self.lines.append(("step", label))
+        yield
+
+    @contextlib.contextmanager
+    def listening(self, meter: Any = None) -> Iterator[None]:
         yield
 
 
@@ -149,6 +154,8 @@ class Interview:
         c.setdefault("answers", 0)
         c.setdefault("elapsed_ms", 0)
         self._t0 = self.p.clock.now() - c["elapsed_ms"] / 1000.0
+        if hasattr(self.p.source, "on_warning") and self.p.source.on_warning is None:
+            self.p.source.on_warning = self.warn_time
         if not self.s.scoring_runs:
             self.s.scoring_runs.append(ScoringRun(
                 id="live", engine=self.p.brain.name, hashes=dict(self.s.hashes),
@@ -188,6 +195,9 @@ class Interview:
         self.p.voice.render(text, path)
         self.event("utterance", turn, text=text, audio=rel)
         self.event("question_audio_start", turn, audio=rel)
+        tape = getattr(self.p.source, "tape", None)
+        if tape is not None:  # the whole session on one timeline, for reviewers
+            tape.add_file(path, time.monotonic())
         played = self.p.player.play(path)
         if self.p.player.unavailable_reason and not self.s.cursor.get("told_no_audio"):
             self.s.cursor["told_no_audio"] = 1
@@ -302,6 +312,14 @@ class Interview:
             self.save()
         self.event("section_end", section=ps.section, used_s=round(self.elapsed() - base, 1))
 
+    def warn_time(self, remaining_s: float) -> None:
+        """Spoken before an answer reaches its limit (the microphone source calls this)."""
+        text = f"About {max(5, int(round(remaining_s / 5.0)) * 5)} seconds left for this answer."
+        self.event("length_warning", remaining_s=round(remaining_s, 1))
+        muted = getattr(self.p.source, "muted", None)
+        with muted() if muted else contextlib.nullcontext():
+            self.say(text, name=None)
+
     def _answer_limit(self, q: Question, section_left: Callable[[], float]) -> float:
         # patience: a friendly interviewer lets an answer run longer than a demanding one
         patience = PATIENCE.get(self.s.plan.style, 1.0)
@@ -411,10 +429,10 @@ class Interview:
         req = AnswerRequest(answer_index=self.s.cursor["answers"], turn_index=index,
                             prompt_text=prompt, audio_path=self.folder / answer_rel,
                             max_s=self._answer_limit(q, section_left) if q else 120.0,
-                            question_id=q.id if q else None,
-                            hotwords=self._hotwords(q) if q else None)
+                            question_id=q.id if q else None)
         self.event("listening", index, max_s=round(req.max_s, 1))
-        captured = self.p.source.capture(req)
+        with self.p.ui.listening(getattr(self.p.source, "meter", None)):
+            captured = self.p.source.capture(req)
         self.s.cursor["answers"] += 1
         for kind_, t in captured.events:
             self.event(kind_, index, t_source=round(t, 4))
@@ -441,39 +459,33 @@ class Interview:
         self.save()
         return turn, _Answer(transcript.text, turn.delivery)
 
-    def _hotwords(self, q: Question) -> str | None:
-        if not self.p.vocabulary:
-            return None
-        try:
-            from . import vocab
-        except ImportError:
-            return None
-        try:
-            return vocab.hotwords_for(vocab.question_terms(q, self.p.bank.rubric(q.section)))
-        except Exception:
-            return None
+    def _terms(self, q: Question | None) -> list[str]:
+        """The vocabulary expected in an answer to this question (empty when turned off)."""
+        if q is None or not self.p.vocabulary:
+            return []
+        from . import vocab
+
+        return vocab.question_terms(q, self.p.bank.rubric(q.section))
 
     def _transcribe(self, captured: CapturedAnswer, turn: Turn, q: Question | None) -> Transcript:
+        """Plain decoding, a guarded pass biased to the question's terms, then corrections;
+        session.json keeps the raw text, the corrected text and each correction."""
+        from . import vocab
+
         typed_after = turn.capture.get("typed_after_device_error")
-        if captured.transcript is not None:
+        terms = self._terms(q)
+        if captured.transcript is not None:  # a streaming source already decoded it
             tr = captured.transcript
+            if terms and tr.text:
+                tr = vocab.correct(tr, terms)
         elif captured.audio_path is not None and self.p.transcriber is not None:
             with self.p.ui.step(f"transcribing answer {turn.index}"):
-                from .transcribe import TranscribeOptions
-
-                opts = TranscribeOptions(hotwords=self._hotwords(q) if q else None)
-                tr = self.p.transcriber.transcribe(captured.audio_path, opts)
+                tr = vocab.transcribe_with_vocabulary(self.p.transcriber, captured.audio_path,
+                                                      terms)
         elif captured.typed_text is not None:
             tr = Transcript(text=captured.typed_text, source="text")
         else:
             tr = Transcript(text="")
-        if q is not None and self.p.vocabulary and tr.source == "audio" and tr.text:
-            try:
-                from . import vocab
-
-                tr = vocab.correct(tr, vocab.question_terms(q, self.p.bank.rubric(q.section)))
-            except ImportError:
-                pass
         if typed_after:  # after the correction, which rebuilds the text from the audio's words
             tr = tr.model_copy(update={"text": (tr.text + " " + typed_after).strip()})
         return tr
@@ -609,6 +621,10 @@ class Interview:
             self.say(line, name=f"feedback-{i + 1}")
         self.s.status = "completed"
         self.event("interview_end", elapsed_s=round(self.elapsed(), 1))
+        tape = getattr(self.p.source, "tape", None)
+        if tape is not None:
+            tape.mark_now()
+            tape.close()
         self.save()
 
     def _feedback(self, scores: list[QuestionScore]):

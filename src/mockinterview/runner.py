@@ -105,6 +105,10 @@ def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSou
     )
     if clock is not None:
         parts.clock = clock
+    if source.kind == "mic" and getattr(source, "tape", None) is None:
+        from .tape import SessionTape
+
+        source.tape = SessionTape(folder / "audio" / "session.wav")
     max_fu = opts.max_follow_ups if opts.max_follow_ups is not None else \
         (1 if engine == "offline" else cfg.llm.max_follow_ups)
     interview = Interview(session, folder, parts, max_follow_ups=max_fu)

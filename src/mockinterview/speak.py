@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -127,6 +128,11 @@ class Pyttsx3Voice:
                 with _quiet_stdout(), contextlib.redirect_stdout(io.StringIO()):
                     engine.save_to_file(text, str(tmp))
                     engine.runAndWait()
+                # pyttsx3 2.99 may return before the file is written: give it up to 2 s
+                deadline = time.monotonic() + 2.0
+                while time.monotonic() < deadline and not (tmp.exists()
+                                                             and tmp.stat().st_size > 44):
+                    time.sleep(0.02)
                 if tmp.exists() and tmp.stat().st_size > 44:
                     break
 
