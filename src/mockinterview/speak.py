@@ -128,11 +128,13 @@ class Pyttsx3Voice:
                 with _quiet_stdout(), contextlib.redirect_stdout(io.StringIO()):
                     engine.save_to_file(text, str(tmp))
                     engine.runAndWait()
-                # pyttsx3 2.99 may return before the file is written: give it up to 2 s
-                deadline = time.monotonic() + 2.0
-                while time.monotonic() < deadline and not (tmp.exists()
-                                                             and tmp.stat().st_size > 44):
-                    time.sleep(0.02)
+                    # pyttsx3 2.99 may return before the file is written (and print its
+                    # "Audio saved" line later): give it up to 2 s, still silenced
+                    deadline = time.monotonic() + 2.0
+                    while time.monotonic() < deadline and not (tmp.exists()
+                                                                 and tmp.stat().st_size > 44):
+                        time.sleep(0.02)
+                    time.sleep(0.01)
                 if tmp.exists() and tmp.stat().st_size > 44:
                     break
 
