@@ -516,10 +516,10 @@ def render_report(session: Session, session_dir: Path) -> str:
         v=view, s=session, css=css, js=js, csp=content_security_policy(js_hash, css_hash))
 
 
-def write_report(session_dir: Path) -> Path:
+def write_report(session_dir: Path, session: Session | None = None) -> Path:
     """Render ``report.html`` into the session folder (atomically) and return its path."""
     session_dir = Path(session_dir)
-    session = load_session(session_dir)
+    session = session or load_session(session_dir)  # callers holding it skip a re-read
     out = session_dir / REPORT_FILE
     atomic_write_text(out, render_report(session, session_dir))
     return out
@@ -634,10 +634,10 @@ def render_feedback_md(session: Session, session_dir: Path) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def write_feedback_md(session_dir: Path) -> Path:
+def write_feedback_md(session_dir: Path, session: Session | None = None) -> Path:
     """Render ``feedback.md`` into the session folder (atomically) and return its path."""
     session_dir = Path(session_dir)
-    session = load_session(session_dir)
+    session = session or load_session(session_dir)  # callers holding it skip a re-read
     out = session_dir / FEEDBACK_FILE
     atomic_write_text(out, render_feedback_md(session, session_dir))
     return out

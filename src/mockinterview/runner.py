@@ -128,8 +128,8 @@ def with_outputs(cfg: Config, session: Session, folder: Path) -> list[str]:
     from .report import write_feedback_md, write_report
 
     try:
-        write_feedback_md(folder)
-        write_report(folder)
+        write_feedback_md(folder, session)
+        write_report(folder, session)
     except MockInterviewError as e:
         problems.append(str(e))
     try:

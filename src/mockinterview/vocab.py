@@ -286,6 +286,20 @@ def _heard_words(word: str) -> list[str]:
     return out
 
 
+def _disjoint(items: list, span_of) -> list:
+    """Greedily keep items (already sorted best first) whose word spans don't overlap."""
+    taken: set[int] = set()
+    keep = []
+    for item in items:
+        a, b = span_of(item)
+        span = set(range(a, b + 1))
+        if span & taken:
+            continue
+        taken |= span
+        keep.append(item)
+    return keep
+
+
 def _key(words: Sequence[str]) -> str:
     return "".join(jellyfish.metaphone(w) for w in words if w).upper()
 
@@ -708,14 +722,7 @@ def correct(transcript: Transcript, terms: Sequence[str],
         return _rebuild(transcript, words, [])
     # best first; a longer span wins a tie
     candidates.sort(key=lambda c: (-c[0], -(c[2] - c[1])))
-    taken: set[int] = set()
-    chosen: list[tuple[float, int, int, _Term]] = []
-    for c in candidates:
-        span = set(range(c[1], c[2] + 1))
-        if span & taken:
-            continue
-        taken |= span
-        chosen.append(c)
+    chosen = _disjoint(candidates, lambda c: (c[1], c[2]))
     corrections: list[Correction] = []
     for score, i, j, term in sorted(chosen, key=lambda c: -c[1]):  # right to left keeps indices
         original = " ".join(w.word for w in words[i:j + 1])
@@ -903,14 +910,7 @@ def fuse(plain: Transcript, biased: Transcript, terms: Sequence[str],
     # keep non-overlapping edits, best first: the most expected terms imported, then the most
     # similar (accept() returns similarity + number of terms)
     edits.sort(key=lambda x: -x[4])
-    taken: set[int] = set()
-    keep = []
-    for ed in edits:
-        span = set(range(ed[0], ed[1] + 1))
-        if span & taken:
-            continue
-        taken |= span
-        keep.append(ed)
+    keep = _disjoint(edits, lambda ed: (ed[0], ed[1]))
     words = P
     corrections: list[Correction] = []
     for a, b, i, j, sim in sorted(keep, key=lambda x: -x[0]):
