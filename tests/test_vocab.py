@@ -306,17 +306,13 @@ def test_real_speech_with_biasing_is_unchanged(transcriber, bank, qid: str) -> N
 
 
 def test_synthesised_answer_with_biasing(transcriber, tmp_path: Path) -> None:
-    from mockinterview.errors import AudioError
-    from mockinterview.speak import CANDIDATE_VOICE, Pyttsx3Voice
+    from mockinterview.testing.answers import EspeakCliVoice
 
     answer = ("For the split I would measure Gini impurity, and I would regularise the trees "
               "with L2 regularization, the way XGBoost does.")
     wav = tmp_path / "answer.wav"
-    voice = Pyttsx3Voice(CANDIDATE_VOICE)
-    try:
-        voice.render(answer, wav)
-    except AudioError:  # pyttsx3's first long utterance in a process can come back empty
-        voice.render(answer, wav)
+    # the same espeak-ng voice, rendered identically every run (see EspeakCliVoice)
+    EspeakCliVoice().render(answer, wav)
     terms = ["Gini impurity", "L2 regularization", "XGBoost", "entropy", "information gain"]
     plain = transcriber.transcribe(wav)
     full = vocab.transcribe_with_vocabulary(transcriber, wav, terms)

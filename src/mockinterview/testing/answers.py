@@ -100,3 +100,32 @@ def synth_answer(seconds: float, workdir: Path, seed: int = 0, voice=None,
             raise ValueError(f"only {total / SAMPLE_RATE:.0f} s of distinct sentences; "
                              f"{seconds:.0f} s asked")
     return np.concatenate(parts), " ".join(words)
+
+
+class EspeakCliVoice:
+    """The same espeak-ng engine as the interviewer's voice, through its command line.
+
+    Why tests use it: pyttsx3's callback path renders the same text to slightly different
+    waveforms on every call (measured: samples differ from about the first 2,000 on), and tiny.en
+    then hears a word differently now and then, so a golden test on synthetic speech would pass
+    or fail by chance. ``espeak-ng -w`` writes the identical file every time.
+    """
+
+    def __init__(self, voice: str = "en-us", rate: int = 175):  # espeak-ng's default rate
+        self.voice = voice
+        self.rate = rate
+
+    def render(self, text: str, path: Path) -> Path:
+        import shutil
+        import subprocess
+
+        exe = shutil.which("espeak-ng")
+        if exe is None:
+            from ..errors import AudioError
+
+            raise AudioError("espeak-ng is not installed (apt-get install espeak-ng)")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([exe, "-v", self.voice, "-s", str(self.rate), "-w", str(path), text],
+                       check=True, capture_output=True, timeout=60)
+        return path
