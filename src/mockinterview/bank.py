@@ -8,7 +8,9 @@ the YAML node tree, mapped onto pydantic's error locations.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,15 +88,30 @@ class _TooDeep(Exception):
 _CONSTRUCTOR = yaml.SafeLoader("")
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]+")
+
+
+def _key(part: object) -> str:
+    """A key as it can stand in a one-line ``file:line: field: message`` problem.
+
+    Plain keys print as they are; anything else (colons, spaces, newlines, empty) is quoted and
+    escaped so that a hostile key can neither break the line nor shift its ``:`` separators.
+    """
+    text = str(part)
+    if _PLAIN_KEY.fullmatch(text):
+        return text
+    return json.dumps(text).replace(":", "\\u003a")
+
+
 def _dotted(loc: Loc) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         elif isinstance(part, str) and part.startswith("[") and part.endswith("]"):
-            out += part
+            out += "[" + _key(part[1:-1]) + "]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + _key(part)
     return out
 
 

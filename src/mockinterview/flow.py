@@ -246,12 +246,23 @@ class Interview:
 
     # ------------------------------------------------------------------ the interview
 
-    def run(self) -> Session:
+    def run(self, resumed: bool = False) -> Session:
+        """Run the interview from the saved cursor.
+
+        ``resumed`` says the session was picked up again after a stop or a crash: the event log
+        records it even when the stop came before the first answer (the intro is then said again).
+        """
         plan = self.s.plan
         words = STYLE_WORDS.get(plan.style, STYLE_WORDS["neutral"])
         try:
-            if self.s.cursor["section"] == 0 and self.s.cursor["question"] == 0 and not self.s.turns:
-                self.event("interview_start", minutes=plan.minutes)
+            fresh = self.s.cursor["section"] == 0 and self.s.cursor["question"] == 0 \
+                and not self.s.turns
+            if resumed:
+                self.event("resume", section=self.s.cursor["section"],
+                           question=self.s.cursor["question"])
+            if fresh:
+                if not any(e.kind == "interview_start" for e in self.s.events):
+                    self.event("interview_start", minutes=plan.minutes)
                 intro = (f"{words['hello']} This is a {plan.minutes}-minute mock interview for a "
                          f"{plan.level} {plan.role.replace('-', ' ')} role. We'll go through "
                          f"{_section_list(plan)}. Say 'repeat the question', 'skip this one' or "
@@ -261,8 +272,6 @@ class Interview:
                     self.p.ui.info(r)
                 self.save()
             else:
-                self.event("resume", section=self.s.cursor["section"],
-                           question=self.s.cursor["question"])
                 self.say("Welcome back. Let's continue where we stopped.", name=None)
             while self.s.cursor["section"] < len(plan.sections) and not self._ended:
                 ps = plan.sections[self.s.cursor["section"]]

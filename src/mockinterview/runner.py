@@ -71,7 +71,7 @@ def new_session(cfg: Config, plan: Plan, engine: str, stt_model: str, source_kin
 
 def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSource,
                   opts: RunOptions, ui=None, bank: Bank | None = None, clock=None,
-                  transcriber: Any = None, fallback_text=None) -> Session:
+                  transcriber: Any = None, fallback_text=None, resumed: bool = False) -> Session:
     bank = bank or load_bank(cfg.rubrics)
     engine = session.engine.split(":")[0]
     faults: list[tuple[str, dict]] = []
@@ -115,7 +115,7 @@ def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSou
     for kind, data in faults:
         interview.event("llm_fault", fault=kind, **data)
     try:
-        session = interview.run()
+        session = interview.run(resumed=resumed)
     finally:
         interview.save()
         with_outputs(cfg, session, folder)
@@ -144,7 +144,8 @@ def resume(cfg: Config, folder: Path, source: AnswerSource, opts: RunOptions, ui
     session = load_session(folder)
     if session.status == "completed":
         raise MockInterviewError(f"{folder}: this session is already complete")
-    return run_interview(cfg, session, folder, source, opts, ui=ui, transcriber=transcriber)
+    return run_interview(cfg, session, folder, source, opts, ui=ui, transcriber=transcriber,
+                         resumed=True)
 
 
 def short_id() -> str:
