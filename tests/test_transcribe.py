@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from mockinterview.audio import SAMPLE_RATE, load_audio, write_wav
 from mockinterview.cli import app
 from mockinterview.errors import AudioError
-from mockinterview.speak import CANDIDATE_VOICE, Pyttsx3Voice
+from mockinterview.testing.answers import EspeakCliVoice
 from mockinterview.textnorm import wer
 
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
@@ -78,7 +78,7 @@ LONG_ANSWER = [
 
 def test_two_minute_answer_transcribes_without_dropping_text(tmp_path, transcriber):
     """faster-whisper's defaults can drop spans on long audio; our options must not."""
-    voice = Pyttsx3Voice(CANDIDATE_VOICE, rate=150)
+    voice = EspeakCliVoice("en-us", rate=150)  # deterministic: the same waveform on every run
     parts = []
     for i, sentence in enumerate(LONG_ANSWER):
         voice.render(sentence, tmp_path / f"s{i}.wav")

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 
+import jellyfish
+from rapidfuzz.distance import Levenshtein
+
 COMMANDS: dict[str, list[str]] = {
     "repeat": [r"(?:could|can|would) you (?:please )?(?:repeat|say) (?:the|that|it)(?: question| again)?",
                r"repeat (?:the|that) question", r"say (?:that|it) again", r"(?:come again|pardon)",
@@ -37,6 +40,23 @@ KEYS = {"r": "repeat", "p": "pause", "s": "skip", "e": "end", "?": "question", "
 MAX_WORDS = 12
 
 
+# "Can you <verb> that?" where the recogniser misheard the verb ("can you refrain now?"): only the
+# harmless requests, never skip/end, and only in that polite frame, so an answer cannot trigger it.
+_POLITE = re.compile(r"^(?:\W*(?:um|uh|so|okay|ok|sorry|yeah|well|hey)\W*)*(?:could|can|would) you "
+                     r"(?:please )?(?P<verb>[a-z'-]+)(?: (?:that|it|this|the question|again|now|"
+                     r"please|for me))*\W*$", re.IGNORECASE)
+_SOUND_ALIKE_VERBS = {"repeat": "repeat", "rephrase": "rephrase", "reword": "rephrase"}
+
+
+def _sounds_like_verb(word: str) -> str | None:
+    key = jellyfish.metaphone(word)
+    for verb, command in _SOUND_ALIKE_VERBS.items():
+        target = jellyfish.metaphone(verb)
+        if word[:2].lower() == verb[:2] and Levenshtein.distance(key, target) <= 1:
+            return command
+    return None
+
+
 def detect_command(text: str) -> str | None:
     """The command the utterance is, or None when it is an answer."""
     t = " ".join(text.replace("’", "'").split()).strip()
@@ -45,4 +65,5 @@ def detect_command(text: str) -> str | None:
     for name, regs in _COMPILED.items():
         if any(r.match(t) for r in regs):
             return name
-    return None
+    m = _POLITE.match(t)
+    return _sounds_like_verb(m.group("verb")) if m else None

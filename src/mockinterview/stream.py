@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -62,7 +62,6 @@ class StreamOptions:
     max_chunk_s: float = 20.0
     min_tail_s: float = 0.3
     preroll_s: float = 15.0
-    prompt_words: int = 0
 
 
 @dataclass
@@ -213,14 +212,7 @@ class StreamingTranscriber:
         """Decode ``audio`` (which begins ``pre`` samples before ``start``, as acoustic context)
         and keep only the words from ``start`` on."""
         t0 = time.perf_counter()
-        opts = self.options
-        if self.so.prompt_words:
-            with self._cv:
-                said = [w.word for sg in self._segments for w in sg.words
-                        if w.start < (start - pre) / SR][-self.so.prompt_words:]
-            if said:
-                opts = replace(opts, initial_prompt=" ".join(said))
-        tr = self.transcriber.transcribe(audio, opts, offset_s=(start - pre) / SR)
+        tr = self.transcriber.transcribe(audio, self.options, offset_s=(start - pre) / SR)
         self.decode_s += time.perf_counter() - t0
         self.decodes += 1
         segs = list(tr.segments)
