@@ -1,28 +1,25 @@
 """Streaming transcription: decode the answer while the candidate is still speaking.
 
 Why: transcribing a 3-minute answer after it ends takes seconds on this CPU, and the interviewer
-would sit silent meanwhile. Here a background worker commits text as the answer grows, so when the
-turn ends only the last few seconds remain, and those are usually decoded already during the silence
-window that ends the turn.
+would sit silent meanwhile. Here a background worker decodes as the answer grows, so when the turn
+ends at most one window is left, and it is usually decoded already during the silence window that
+ends the turn.
 
-How (chunk-at-pause):
+How (whole-file windows, decoded early):
 
-- The audio is cut only inside pauses the VAD found, so no word is ever split between two decodes;
-  a chunk is decoded once, with the same model and options as whole-file decoding, and its
-  segments are shifted to answer time with ``offset_s``.
-- Whenever the candidate pauses for ``probe_after_s``, the worker decodes the uncommitted tail up to
-  that point (a *probe*). If the tail is at least ``commit_min_s`` long the probe is committed for
-  good (the cut lies in the pause); otherwise it is kept as a speculative result that becomes the
-  final tail if the candidate says nothing more. The probe's text also feeds the end-of-turn policy
-  (a complete thought ends the turn sooner).
-- Every decode starts ``preroll_s`` before its cut with already-committed audio as acoustic
-  context and drops the words whose midpoint lies before the cut (word timestamps): a chunk that
-  starts cold loses words and grows repetition loops on tiny.en.
-- If the candidate speaks ``max_chunk_s`` without a pause the worker cuts at the least speech-like
-  frame, so a chunk never reaches Whisper's 30 s window.
+- Whole-file decoding reads the answer in 30 s windows: it decodes one, keeps the segments that
+  ended inside it and starts the next window where the last kept segment ended. The worker does the
+  same, as soon as 30 s of audio lie beyond the committed point: same windows, same model, same
+  options (``condition_on_previous_text`` is off, so windows are independent), so the committed
+  text is what whole-file decoding would have written. Cutting the answer anywhere else was
+  measured to cost words (see :class:`StreamOptions`).
+- Whenever the candidate pauses for ``probe_after_s``, the worker decodes the rest (committed point
+  to now, under one window) as a speculative *probe*: if the candidate says nothing more, that is
+  exactly whole-file decoding's last window, and the answer's transcript is ready. The probe's text
+  also feeds the end-of-turn policy (a complete thought ends the turn sooner).
 
-The final transcript is the committed chunks plus the tail; on real speech its WER matches
-whole-file decoding (see tests/test_stream.py).
+The final transcript is the committed windows plus the last probe (or a decode of the rest when
+the candidate spoke after it); tests/test_stream.py holds it to whole-file quality.
 """
 
 from __future__ import annotations
@@ -44,24 +41,26 @@ SR = 16_000
 class StreamOptions:
     """When to decode while the candidate speaks (seconds of audio).
 
-    - ``probe_after_s=0.2``: a pause this long triggers a decode of the tail; short enough that the
+    - ``window_s=30``: Whisper's window. A window is committed once this much audio lies beyond the
+      committed point; the segments ending in its last ``edge_s`` are left to the next window,
+      which is where whole-file decoding would start it too.
+    - ``edge_s=1.0``: a segment ending this close to the window's edge may be cut mid-word.
+    - ``probe_after_s=0.2``: a pause this long triggers a probe of the rest; short enough that the
       text is ready well inside the 0.8 s end-of-turn window, long enough to skip gaps between words.
-    - ``commit_min_s=10``: a tail at least this long is committed at the pause. Shorter chunks give
-      Whisper too little context; longer ones make the final decode slower.
-    - ``preroll_s=15``: each decode also sees this much already-committed audio before its start
-      (its words are dropped again by timestamp), so chunk plus context is close to the 30 s
-      window whole-file decoding sees. Measured with tiny.en int8 on synthetic 60 s answers
-      (tests/test_stream.py builds the same kind): without pre-roll, 6 s chunks cost +4.7 WER
-      points against whole-file decoding; pooled over four answers, 10 s chunks with 10 s
-      pre-roll gave +0.2 points and with 15 s pre-roll -1.1 points (the encoder's cost is fixed
-      per call, so the extra context is cheap).
+    - ``min_tail_s=0.3``: less uncommitted audio than this is not worth a decode.
+
+    Measured with tiny.en int8 (``benchmarks/stream_chunking.py``: four human clips joined, and
+    espeak-ng answers of 60-150 s in four voices): committing 10 s chunks at pauses with 15 s of
+    already-committed audio as context cost +1.1 WER points against whole-file decoding, 18 s
+    chunks with 4 s of context +1.6, with up to 10 more errors on one 60 s clip; these windows
+    +0.2 points, at most 4 errors on any clip. Each decode costs about 0.35 s plus 0.035 s per
+    second of audio here, so the last probe (under 30 s) takes 0.4-0.9 s.
     """
 
+    window_s: float = 30.0
+    edge_s: float = 1.0
     probe_after_s: float = 0.2
-    commit_min_s: float = 10.0
-    max_chunk_s: float = 20.0
     min_tail_s: float = 0.3
-    preroll_s: float = 15.0
 
 
 @dataclass
@@ -150,21 +149,17 @@ class StreamingTranscriber:
 
     def _next_job(self) -> tuple[str, int, int] | None:
         c, n = self._committed, min(self._n, len(self._flags) * FRAME)
+        window = int(self.so.window_s * SR)
+        if n - c >= window:
+            return ("window", c, c + window)
         if n - c < self.so.min_tail_s * SR:
             return None
         lv = self._last_voiced_frame()
-        first = c // FRAME
-        if lv < first:
+        if lv < c // FRAME:
             return None  # only silence since the last commit
         trailing = len(self._flags) - 1 - lv
         if trailing * FRAME >= self.so.probe_after_s * SR and lv != self._probed_voiced:
             return ("probe", c, n)
-        if n - c >= self.so.max_chunk_s * SR:
-            lo = first + int(self.so.max_chunk_s * SR / FRAME / 2)
-            hi = len(self._flags) - 1
-            if hi > lo:
-                k = lo + int(np.argmin(self._probs[lo:hi]))
-                return ("commit", c, (k * FRAME) + FRAME // 2)
         return None
 
     def _run(self) -> None:
@@ -178,88 +173,48 @@ class StreamingTranscriber:
             self._do(job)
 
     def _do(self, job: tuple[str, int, int]) -> None:
-        """Decode one job outside the lock and store its result (commit or speculative tail)."""
+        """Decode one job outside the lock and store its result (a window or a probe)."""
         kind, start, end = job
         with self._cv:
             if kind == "probe":
                 self._probed_voiced = self._last_voiced_frame()
-            pre = self._preroll(start, end)
-            audio = self._audio[start - pre:end].copy()
+            audio = self._audio[start:end].copy()
             self._busy = True
         dec: _Decoded | None = None
         try:
-            dec = self._decode(audio, start, pre)
+            dec = self._decode(audio, start)
         except Exception as e:  # a failed decode must not kill the answer: finalize retries
             self.errors.append(str(e).splitlines()[0] if str(e) else type(e).__name__)
         with self._cv:
             self._busy = False
             if dec is not None and start == self._committed:
-                if kind == "commit" or (end - start) >= self.so.commit_min_s * SR:
-                    self._segments.extend(dec.segments)
-                    self._committed = end
-                    self._spec = None
+                if kind == "window":
+                    self._commit_window(dec)
                 else:
                     self._spec = dec
+            elif kind == "window":  # the decode failed: commit the window empty, never loop
+                self._committed = end
             self._cv.notify_all()
 
-    def _preroll(self, start: int, end: int) -> int:
-        """Samples of context before ``start``: ``preroll_s``, but the whole decode stays within
-        one 28 s window (a second Whisper window would double the cost)."""
-        room = max(0, int(28 * SR) - (end - start))
-        return min(start, int(self.so.preroll_s * SR), room)
+    def _commit_window(self, dec: _Decoded) -> None:
+        """Keep the segments that ended inside the window; the next window starts after them."""
+        edge = dec.end / SR - self.so.edge_s
+        keep = [sg for sg in dec.segments if sg.end <= edge]
+        if not keep or len(keep) == len(dec.segments):
+            keep, until = dec.segments, dec.end
+        else:
+            until = max(dec.start + SR, min(dec.end, int(round(keep[-1].end * SR))))
+        self._segments.extend(keep)
+        self._committed = until
+        self._spec = None
 
-    def _decode(self, audio: np.ndarray, start: int, pre: int = 0) -> _Decoded:
-        """Decode ``audio`` (which begins ``pre`` samples before ``start``, as acoustic context)
-        and keep only the words from ``start`` on."""
+    def _decode(self, audio: np.ndarray, start: int) -> _Decoded:
+        """Decode ``audio``, which begins at sample ``start`` of the answer."""
         t0 = time.perf_counter()
-        tr = self.transcriber.transcribe(audio, self.options, offset_s=(start - pre) / SR)
+        tr = self.transcriber.transcribe(audio, self.options, offset_s=start / SR)
         self.decode_s += time.perf_counter() - t0
         self.decodes += 1
-        segs = list(tr.segments)
-        if pre:
-            cut = start / SR
-            kept: list[Segment] = []
-            for sg in segs:
-                if sg.words:
-                    words = [w for w in sg.words if (w.start + w.end) / 2 >= cut]
-                    if words:
-                        kept.append(Segment(start=words[0].start, end=sg.end,
-                                            text=" ".join(w.word for w in words), words=words))
-                elif (sg.start + sg.end) / 2 >= cut:
-                    kept.append(sg)
-            segs = self._drop_repeated_boundary(kept, cut)
-        return _Decoded(start=start, end=start + audio.size - pre, segments=segs)
-
-    def _drop_repeated_boundary(self, segs: list[Segment], cut: float,
-                                max_words: int = 3) -> list[Segment]:
-        """Drop leading words that repeat the committed text's last words across the cut.
-
-        Word timestamps are only good to a few hundred ms, so a word right at the cut can be
-        kept by both the chunk before and the chunk after ("... a full grid." + "grid.").
-        Only when the committed word runs into the last 0.1 s before the cut: cuts lie 0.2 s
-        into a pause, so a word genuinely said twice around a pause is never merged.
-        """
-        with self._cv:
-            done = [w for sg in self._segments for w in sg.words][-max_words:]
-        if not done or not segs or not segs[0].words or done[-1].end < cut - 0.1:
-            return segs
-
-        def norm(w: str) -> str:
-            return "".join(ch for ch in w.lower() if ch.isalnum())
-
-        prev = [norm(w.word) for w in done]
-        head = [norm(w.word) for w in segs[0].words[:max_words]]
-        for k in range(min(len(prev), len(head)), 0, -1):
-            if prev[-k:] == head[:k]:
-                first = segs[0]
-                words = first.words[k:]
-                if words:
-                    segs = [Segment(start=words[0].start, end=first.end,
-                                    text=" ".join(w.word for w in words), words=words), *segs[1:]]
-                else:
-                    segs = segs[1:]
-                break
-        return segs
+        return _Decoded(start=start, end=start + audio.size, segments=list(tr.segments))
 
     # ------------------------------------------------------------------ the end
     def finalize(self) -> Transcript:
@@ -275,13 +230,14 @@ class StreamingTranscriber:
             spec = self._spec
             usable = (spec is not None and spec.start == c
                       and (lv + 1) * FRAME <= spec.end and n - spec.end < SR * 5)
-            pre = self._preroll(c, n)
-            tail_audio = None if usable else self._audio[c - pre:n].copy()
+            rest = None if usable else self._audio[c:n].copy()
             segments = list(self._segments)
         if usable:
             segments.extend(spec.segments)
-        elif tail_audio is not None and (lv + 1) * FRAME > c:
-            segments.extend(self._decode(tail_audio, c, pre).segments)
+        elif rest is not None and (lv + 1) * FRAME > c:
+            # more than one window may be left if the worker fell behind: faster-whisper then
+            # walks the windows itself, exactly as whole-file decoding does
+            segments.extend(self._decode(rest, c).segments)
         if self._worker.is_alive():
             self._worker.join(timeout=5)
         text = " ".join(s.text for s in segments if s.text).strip()
