@@ -97,6 +97,7 @@ class StreamingTranscriber:
         self._cv = threading.Condition()
         self._busy = False
         self._closed = False
+        self._stopped = False  # a window failed to decode: leave the rest to finalize
         self.decode_s = 0.0  # wall time spent decoding (for the real-time factor)
         self.decodes = 0
         self.errors: list[str] = []
@@ -148,6 +149,8 @@ class StreamingTranscriber:
         return -1
 
     def _next_job(self) -> tuple[str, int, int] | None:
+        if self._stopped:
+            return None
         c, n = self._committed, min(self._n, len(self._flags) * FRAME)
         window = int(self.so.window_s * SR)
         if n - c >= window:
@@ -192,8 +195,10 @@ class StreamingTranscriber:
                     self._commit_window(dec)
                 else:
                     self._spec = dec
-            elif kind == "window":  # the decode failed: commit the window empty, never loop
-                self._committed = end
+            elif dec is None and kind == "window":
+                # the decode failed: stop decoding early rather than retry in a loop; finalize
+                # decodes everything from the committed point, so no word is lost
+                self._stopped = True
             self._cv.notify_all()
 
     def _commit_window(self, dec: _Decoded) -> None:
