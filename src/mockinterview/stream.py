@@ -49,12 +49,14 @@ class StreamOptions:
       text is ready well inside the 0.8 s end-of-turn window, long enough to skip gaps between words.
     - ``min_tail_s=0.3``: less uncommitted audio than this is not worth a decode.
 
-    Measured with tiny.en int8 (``benchmarks/stream_chunking.py``: four human clips joined, and
-    espeak-ng answers of 60-150 s in four voices): committing 10 s chunks at pauses with 15 s of
-    already-committed audio as context cost +1.1 WER points against whole-file decoding, 18 s
-    chunks with 4 s of context +1.6, with up to 10 more errors on one 60 s clip; these windows
-    +0.2 points, at most 4 errors on any clip. Each decode costs about 0.35 s plus 0.035 s per
-    second of audio here, so the last probe (under 30 s) takes 0.4-0.9 s.
+    Measured with tiny.en int8 on the human clips of ``../shared/speech`` joined and espeak-ng
+    answers of 60-150 s in several voices (``benchmarks/stream_chunking.py`` holds five of these
+    clips). The design this replaced, 10 s chunks committed at pauses with 15 s of
+    already-committed audio as context, cost +1.1 WER points against whole-file decoding on five
+    clips; 18 s chunks with 4 s of context +1.6 on seven, with up to 10 extra errors on one 60 s
+    clip; these windows +0.2 on the same seven, at most 4 extra errors on any clip. Each decode
+    costs about 0.35 s plus 0.035 s per second of audio here, so the last probe (under 30 s)
+    takes 0.4-0.9 s.
     """
 
     window_s: float = 30.0
