@@ -4,9 +4,9 @@ Synthesised answers (15 s, 60 s, 180 s of distinct ML sentences spoken by pyttsx
 block through the same capture-to-transcript path the microphone uses (capture.AnswerPipeline:
 crash-safe WAV, VAD, end-of-turn policy, streaming transcription), paced at ``--speed`` times real
 time and followed by silence until the turn ends by itself. The pauses between sentences stay under
-the 0.8 s end-of-turn window (a candidate who keeps talking); the report checks that every turn
-ended after the whole answer (``fed_s`` equals the answer's length). For each length it reports the median
-over ``--repeats`` runs of:
+the 0.8 s end-of-turn window (a candidate who keeps talking); ``ended_inside_answer`` counts the
+runs whose turn ended before the whole answer was fed (their figures would not be end-of-answer
+latencies). For each length it reports the median over ``--repeats`` runs of:
 
 - ``streaming_s``: transcript_final - last_voiced - silence window (the wait the streaming path adds
   after the end of turn is decided);

@@ -45,13 +45,13 @@ MAX_WORDS = 12
 _POLITE = re.compile(r"^(?:\W*(?:um|uh|so|okay|ok|sorry|yeah|well|hey)\W*)*(?:could|can|would) you "
                      r"(?:please )?(?P<verb>[a-z'-]+)(?: (?:that|it|this|the question|again|now|"
                      r"please|for me))*\W*$", re.IGNORECASE)
-_SOUND_ALIKE_VERBS = {"repeat": "repeat", "rephrase": "rephrase", "reword": "rephrase"}
+_SOUND_ALIKE_VERBS = [(verb, jellyfish.metaphone(verb), command) for verb, command in
+                      (("repeat", "repeat"), ("rephrase", "rephrase"), ("reword", "rephrase"))]
 
 
 def _sounds_like_verb(word: str) -> str | None:
     key = jellyfish.metaphone(word)
-    for verb, command in _SOUND_ALIKE_VERBS.items():
-        target = jellyfish.metaphone(verb)
+    for verb, target, command in _SOUND_ALIKE_VERBS:
         if word[:2].lower() == verb[:2] and Levenshtein.distance(key, target) <= 1:
             return command
     return None

@@ -91,7 +91,6 @@ class StreamingTranscriber:
         self._audio = np.zeros(SR * 30, dtype=np.float32)
         self._n = 0  # samples held
         self._flags: list[bool] = []  # VAD decision per 512-sample frame
-        self._probs: list[float] = []
         self._committed = 0  # samples decoded for good
         self._segments: list[Segment] = []
         self._spec: _Decoded | None = None  # speculative tail decode
@@ -119,9 +118,7 @@ class StreamingTranscriber:
                 self._audio = grown
             self._audio[self._n:need] = x
             self._n = need
-            for p, s in frames:
-                self._probs.append(p)
-                self._flags.append(s)
+            self._flags.extend(s for _p, s in frames)
             self._cv.notify()
         while self.synchronous and (job := self._next_job_locked()) is not None:
             self._do(job)
