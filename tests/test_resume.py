@@ -54,6 +54,7 @@ def test_sigkill_in_a_section_then_resume_completes_and_loses_nothing(recordings
     deadline = time.monotonic() + 120
     killed_at_turns = 0
     fed = 0
+    fed_at = time.monotonic()
     while time.monotonic() < deadline:
         dirs = session_dirs(recordings)
         if dirs:
@@ -77,9 +78,14 @@ def test_sigkill_in_a_section_then_resume_completes_and_loses_nothing(recordings
                 pytest.fail("the interview passed the section before it could be killed")
         if proc.poll() is not None:
             pytest.fail(f"interview ended early: {proc.stderr.read()[-500:]}")
-        if fed < 40:
+        # One answer in flight at a time: the next is fed only once the last one is on disk (or
+        # after a quiet spell, should a line ever be consumed without making a turn). Feeding
+        # ahead let a fast interview finish the target section between two polls.
+        recorded_turns = _section_of(dirs[0])[1] if dirs else 0
+        if fed < 40 and (recorded_turns >= fed or time.monotonic() - fed_at > 3):
             _feed(proc, 1)
             fed += 1
+            fed_at = time.monotonic()
         time.sleep(0.05)
     proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
