@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from mockinterview.cli import app
 from mockinterview.models import Session
 from mockinterview.store import session_dirs
-from mockinterview.textnorm import wer
+from mockinterview.textnorm import wer, wer_counts
 
 
 def test_demo_leaves_a_complete_session_folder(recordings, transcriber, tmp_path, monkeypatch):
@@ -27,13 +27,21 @@ def test_demo_leaves_a_complete_session_folder(recordings, transcriber, tmp_path
     for t in session.turns:
         if t.prompt_audio:
             assert (folder / t.prompt_audio).stat().st_size > 1000
+    errors = words = 0
     for t in answered:
         with wave.open(str(folder / t.answer_audio)) as w:
             assert w.getframerate() == 16000 and w.getnframes() > 16000
         spoken = t.capture["demo_text"]
         heard = t.transcript.raw_text or t.transcript.text
-        assert wer(spoken, heard) < 0.25, (spoken, heard)
+        # pyttsx3 renders a slightly different waveform every run, so one answer now and then
+        # decodes at 0.25+ (measured pooled WER 0.077-0.086 over three runs, worst answer 0.27);
+        # a broken link of the chain gives WER near 1
+        assert wer(spoken, heard) < 0.45, (spoken, heard)
+        e, n = wer_counts(spoken, heard)
+        errors, words = errors + e, words + n
         assert t.delivery is not None and t.delivery.wpm > 60 and t.delivery.words > 3
+
+    assert errors / words < 0.15
 
     scored = {s.question_id for s in session.latest_scores}
     asked = {t.question_id for t in session.turns if t.question_id}
