@@ -9,8 +9,11 @@ transcribed with the bundled tiny.en in these variants:
 - ``hotwords-raw``: faster-whisper's ``hotwords`` filled by :func:`vocab.hotwords_for` (diagnostic:
   shows why biased decoding is never used unguarded);
 - ``biased``: the product's biased decoding, plain and hotwords decodings fused (:func:`vocab.fuse`);
-- ``biased+correction``: that, then :func:`vocab.correct` (what the interview stores as ``text``);
-- ``plain+correction``: the correction pass alone (diagnostic).
+- ``biased+correction``: what the interview stores as ``text``: that, then the offline
+  correction (:func:`vocab.correct`) and the acoustic verification (:func:`vocab.verify`, with the
+  question's terms and the whole bank's);
+- ``biased+offline-correction``: without the verification (diagnostic);
+- ``plain+correction``: the offline correction pass alone (diagnostic).
 
 The vocabulary of each answer comes from the bank question it answers (:func:`vocab.question_terms`),
 or the section's common terms when the id is not in the bank; never from the answer's own term list.
@@ -51,7 +54,9 @@ ROOT = Path(__file__).resolve().parents[1]
 ANSWERS = Path(__file__).with_name("terms_answers.yaml")
 SPEECH = ROOT.parent / "shared" / "speech"
 CACHE = Path.home() / ".cache" / "mockinterview" / "terms"
-VARIANTS = ("plain", "hotwords-raw", "biased", "biased+correction", "plain+correction")
+VARIANTS = ("plain", "hotwords-raw", "biased", "biased+correction", "biased+offline-correction",
+            "plain+correction")
+VERIFY = vocab.VerifyOptions()
 REAL_VOCABS = ("tech-decision-tree", "tech-lora-peft", "sd-ml-monitoring")
 
 
@@ -74,7 +79,7 @@ def synthesise(voice: Pyttsx3Voice, text: str) -> Path:
 
 
 def variants_for(tr: WhisperTranscriber, audio, terms: list[str],
-                 timing: dict[str, float]) -> dict[str, Transcript]:
+                 timing: dict[str, float], wider: list[str] = ()) -> dict[str, Transcript]:
     t0 = time.perf_counter()
     plain = tr.transcribe(audio)
     t1 = time.perf_counter()
@@ -84,11 +89,14 @@ def variants_for(tr: WhisperTranscriber, audio, terms: list[str],
     fused = vocab.fuse(plain, biased_raw, terms)
     final = vocab.correct(fused, terms)
     t3 = time.perf_counter()
+    verified = vocab.verify(final, audio, tr.scorer, terms, wider, biased_raw, VERIFY)
+    timing["verify"] = timing.get("verify", 0.0) + (time.perf_counter() - t3)
     timing["plain"] = timing.get("plain", 0.0) + (t1 - t0)
     timing["biased"] = timing.get("biased", 0.0) + (t2 - t1)
     timing["fuse+correct"] = timing.get("fuse+correct", 0.0) + (t3 - t2)
     return {"plain": plain, "hotwords-raw": biased_raw, "biased": fused,
-            "biased+correction": final, "plain+correction": vocab.correct(plain, terms)}
+            "biased+correction": verified, "biased+offline-correction": final,
+            "plain+correction": vocab.correct(plain, terms)}
 
 
 def _recall_hits(text: str, terms: list[str]) -> list[bool]:
@@ -123,7 +131,7 @@ def run(args) -> dict:
             wav = synthesise(voice, a["text"])
             audio = load_audio(wav)
             audio_s += audio.size / SAMPLE_RATE
-            outs = variants_for(tr, audio, terms, timing)
+            outs = variants_for(tr, audio, terms, timing, vocab.bank_terms(bank))
             vocab_set = {tuple(normalize(t)) for t in terms}
             in_vocab = [tuple(normalize(t)) in vocab_set for t in a["terms"]]
             row = {"id": a["id"], "question": qid, "in_bank": q is not None}
@@ -189,7 +197,7 @@ def real_speech(tr: WhisperTranscriber, bank) -> dict:
         n_ref = 0
         for c in clips:
             audio = load_audio(SPEECH / c["file"])
-            outs = variants_for(tr, audio, terms, {})
+            outs = variants_for(tr, audio, terms, {}, vocab.bank_terms(bank))
             for v, t in outs.items():
                 e, n = wer_counts(c["reference"], t.text)
                 errs[v] += e
@@ -232,8 +240,17 @@ def print_table(res: dict) -> None:
                   f"{real[r['variant']]:.1%}" if r["variant"] in real else "-")
     con.print(t)
     con.print(f"{res['rows'][0]['in_vocab_terms']} of the {res['term_occurrences']} term "
-              "occurrences are in the vocabulary the bank gives the answered question (biasing "
-              "and correction only act on those)")
+              "occurrences are in the vocabulary the bank gives the answered question (biased "
+              "decoding and the offline correction act only on those; the verified pass also "
+              "proposes the rest of the bank's terms)")
+    rows = {r["variant"]: r for r in res["rows"]}
+    prod, plain = rows["biased+correction"], rows["plain"]
+    real_ok = real.get("biased+correction", 1.0) <= real.get("plain", 0.0)
+    con.print(f"targets: term recall >= 95%: {prod['term_recall']:.1%} "
+              f"({'met' if prod['term_recall'] >= 0.95 else 'NOT met'}); WER no worse than "
+              f"plain: {prod['wer']:.1%} vs {plain['wer']:.1%} "
+              f"({'met' if prod['wer'] <= plain['wer'] else 'NOT met'}); real speech no worse: "
+              f"{'met' if real_ok else 'NOT met'}")
     rs = res["real_speech"]
     con.print(f"real speech: {rs.get('clips', 0)} clips, worst WER over vocabularies "
               f"{', '.join(REAL_VOCABS)}; words changed by the correction pass: "
@@ -253,12 +270,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=int, default=165, help="words per minute")
     ap.add_argument("--limit", type=int, default=0, help="only the first N answers")
     ap.add_argument("--verbose", action="store_true", help="include every variant's text")
+    ap.add_argument("--question-bonus", type=float, default=None,
+                    help="override VerifyOptions.question_bonus (nats)")
+    ap.add_argument("--margin", type=float, default=None, help="override VerifyOptions.margin")
     ap.add_argument("--table-from", type=Path, help="print the table of a saved --json result")
     args = ap.parse_args(argv)
     if args.table_from:
         print_table(json.loads(args.table_from.read_text(encoding="utf-8")))
         return 0
+    global VERIFY
+    changes = {k: v for k, v in (("question_bonus", args.question_bonus),
+                                 ("margin", args.margin)) if v is not None}
+    VERIFY = replace(VERIFY, **changes)
     res = run(args)
+    res["verify_options"] = VERIFY.__dict__.copy()
     if args.json:
         json.dump(res, sys.stdout, indent=1)
         print()

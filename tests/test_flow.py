@@ -123,3 +123,60 @@ def test_missing_answer_file_ends_with_an_error_naming_it_and_keeps_the_rest(
     assert first.transcript and first.transcript.text
     assert (folder / first.answer_audio).exists()
     assert (folder / "feedback.md").exists()
+
+
+class StreamedFileAnswers:
+    """The live microphone's path (VAD, endpointing, streaming transcription, crash-safe WAV)
+    fed from audio files instead of a device: answer N is the N-th file."""
+
+    kind = "mic"
+
+    def __init__(self, files, transcriber):
+        self.files = list(files)
+        self.transcriber = transcriber
+
+    def capture(self, req):
+        import numpy as np
+
+        from mockinterview.audio import load_audio
+        from mockinterview.capture import AnswerPipeline
+
+        x = load_audio(self.files[req.answer_index])
+        x = np.concatenate([np.zeros(8000, np.float32), x, np.zeros(32000, np.float32)])
+        pipe = AnswerPipeline(req, self.transcriber, synchronous=True)
+        for i in range(0, x.size, 512):
+            pipe.push((x[i:i + 512] * 32767).astype(np.int16), (i + 512) / 16000)
+        return pipe.finish()
+
+
+def test_streamed_answer_gets_the_verified_pass_before_it_is_scored(recordings, bank,
+                                                                     transcriber, tmp_path):
+    """A live (streamed) answer is corrected at once and verified against its audio in the
+    scoring thread: session.json ends with the verified text, each change listed."""
+    from mockinterview.testing.answers import EspeakCliVoice
+
+    answer = ("L1 regularization, the lasso, drives coefficients to exactly zero, so you get "
+              "sparsity, while L2, ridge, shrinks them smoothly. Elastic net mixes both and you "
+              "tune lambda with cross-validation.")
+    wav = tmp_path / "a1.wav"
+    EspeakCliVoice("en-us", rate=175).render(answer, wav)  # fast enough to garble a term
+    cfg = load_config()
+    plan = make_plan(bank, "data-scientist", "mid", 30, sections=["technical"], seed=2)
+    plan.sections[0].question_ids = ["tech-regularisation-l1-l2"]
+    session, folder = new_session(cfg, plan, "offline", "tiny.en", "mic")
+    s = run_interview(cfg, session, folder, StreamedFileAnswers([wav], transcriber),
+                      RunOptions(play=False, max_follow_ups=0), bank=bank,
+                      transcriber=transcriber, ui=RecordingUI())
+    turn = next(t for t in s.turns if t.question_id == "tech-regularisation-l1-l2")
+    kept = load_session(folder)
+    saved = next(t for t in kept.turns if t.index == turn.index)
+    assert saved.transcript.text == turn.transcript.text
+    verified = [c for c in saved.transcript.corrections if c.via == "verified"]
+    assert verified, saved.transcript.text
+    assert all(c.gain > 0 for c in verified)
+    assert any(e.kind == "transcript_verified" and e.turn == turn.index for e in kept.events)
+    assert saved.transcript.raw_text and saved.transcript.raw_text != saved.transcript.text
+    score = next(x for x in kept.latest_scores if x.question_id == "tech-regularisation-l1-l2")
+    for c in score.criteria:
+        for quote in c.evidence:
+            assert quote in saved.transcript.text  # scored on the verified text

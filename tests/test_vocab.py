@@ -292,14 +292,16 @@ def test_real_speech_is_not_changed_by_any_bank_vocabulary(transcriber, bank) ->
 
 @pytest.mark.parametrize("qid", ["tech-decision-tree", "tech-lora-peft", "sd-ml-monitoring"])
 def test_real_speech_with_biasing_is_unchanged(transcriber, bank, qid: str) -> None:
-    """Biasing towards a question's vocabulary must not alter real speech that holds none of it
-    (with the question's hotwords tiny.en heard "cotton" as "carton" here, and appended a hotword
-    after the last word: the fusion must keep both out)."""
+    """Biasing towards a question's vocabulary (and the verified pass with the whole bank's)
+    must not alter real speech that holds none of it (with the question's hotwords tiny.en heard
+    "cotton" as "carton" here, and appended a hotword after the last word: the fusion must keep
+    both out)."""
     q = bank.questions[qid]
     terms = vocab.question_terms(q, bank.rubric(q.section))
     for clip in _clips():
         plain = transcriber.transcribe(SPEECH / clip["file"])
-        full = vocab.transcribe_with_vocabulary(transcriber, SPEECH / clip["file"], terms)
+        full = vocab.transcribe_with_vocabulary(transcriber, SPEECH / clip["file"], terms,
+                                                wider_terms=vocab.bank_terms(bank))
         assert full.corrections == [], clip["file"]
         assert full.text == plain.text
         assert wer(clip["reference"], full.text) == wer(clip["reference"], plain.text)
@@ -327,3 +329,76 @@ def test_synthesised_answer_with_biasing(transcriber, tmp_path: Path) -> None:
     words = all_words(full)
     assert [w.start for w in words] == sorted(w.start for w in words)
     assert full.text == " ".join(s.text for s in full.segments)
+
+
+# ----------------------------------------------------------------------------- verification
+
+
+def test_windows_stay_under_the_encoder_span_and_cut_in_the_widest_pause() -> None:
+    # about 66 s of words every 0.5 s, with a 0.9 s pause after the 41st word (20.4 s) and
+    # another after the 91st (45.8 s)
+    words, t = [], 0.0
+    for i in range(130):
+        words.append(vocab._W(f"w{i}", t, t + 0.4, 0.9, i, 0))
+        t += 0.5 + (0.8 if i in (40, 90) else 0.0)
+    wins = vocab._windows(words, t + 0.5, 28.0)
+    assert [w[0] for w in wins][0] == 0 and wins[-1][1] == len(words)
+    for (a, b, t0, t1), nxt in zip(wins, wins[1:] + [None], strict=True):
+        assert t1 - t0 <= 30.0 and a < b
+        assert words[a].start >= t0 and words[b - 1].end <= t1
+        if nxt is not None:
+            assert nxt[0] == b and nxt[2] == t1  # windows tile the answer
+    # the cuts fall in the long pauses
+    cut_times = [t1 for _a, _b, _t0, t1 in wins[:-1]]
+    assert len(cut_times) == 2
+    assert 20.4 < cut_times[0] < 21.3 and 45.8 < cut_times[1] < 46.7
+
+
+def test_terms_keep_their_best_cased_spelling() -> None:
+    assert vocab._dedupe(["lightgbm", "LightGBM", "smote", "SMOTE", "xgboost"]) == [
+        "LightGBM", "SMOTE", "xgboost"]
+
+
+def test_verified_pass_keeps_edits_the_audio_supports(transcriber, bank, tmp_path) -> None:
+    """Real audio, real model: the verified pass proposes terms and keeps an edit only when the
+    model scores the audio higher with it; each kept edit says so and replays on the raw text."""
+    from mockinterview.testing.answers import EspeakCliVoice
+
+    answer = ("With a huge sample almost any tiny effect is significant, so I always look at the "
+              "effect size and the confidence interval too, and I watch out for multiple "
+              "comparisons. For sparse features I would try LightGBM with early stopping.")
+    wav = tmp_path / "answer.wav"
+    EspeakCliVoice().render(answer, wav)
+    q = bank.questions["tech-p-value"]
+    terms = vocab.question_terms(q, bank.rubric(q.section))
+    plain = transcriber.transcribe(wav)
+    full = vocab.transcribe_with_vocabulary(transcriber, wav, terms,
+                                            wider_terms=vocab.bank_terms(bank))
+    assert wer(answer, full.text) <= wer(answer, plain.text)
+    assert full.raw_text == plain.text
+    raw_words = [w.word for s in plain.segments for w in s.words]
+    assert replay(raw_words, full.corrections) == [w.word for w in all_words(full)]
+    verified = [c for c in full.corrections if c.via == "verified"]
+    for c in verified:
+        assert c.gain is not None and c.gain > vocab.VerifyOptions().margin
+    hyp = normalize(full.text)
+    expected = ["effect size", "confidence interval", "multiple comparisons", "LightGBM"]
+    found = [t for t in expected if contains_phrase(hyp, normalize(t))]
+    missed_plain = [t for t in expected if not contains_phrase(normalize(plain.text),
+                                                               normalize(t))]
+    assert len(found) >= len(expected) - 1, (full.text, full.corrections)
+    assert len(found) > len(expected) - len(missed_plain) or not missed_plain, full.text
+
+
+def test_scorer_prefers_what_was_said(transcriber, tmp_path) -> None:
+    from mockinterview.audio import load_audio
+    from mockinterview.testing.answers import EspeakCliVoice
+
+    said = "I would check the confidence interval and the effect size."
+    wav = tmp_path / "said.wav"
+    EspeakCliVoice().render(said, wav)
+    score = transcriber.scorer(load_audio(wav))
+    right = score(said)
+    assert right > score("I would check the conference in a world and the affect size.") + 3
+    assert right > score("The weather is nice today and I like to go for a walk.") + 10
+    assert right < 0

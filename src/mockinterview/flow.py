@@ -148,6 +148,9 @@ class Interview:
         self._futures: list[Future] = []
         self._ended = False
         self._lock = threading.RLock()  # scoring threads record events and scores too
+        # streamed answers whose verified vocabulary pass runs with the question's scoring, off
+        # the turn's critical path: turn index -> (answer audio, the question's terms)
+        self._to_verify: dict[int, tuple[Path, list[str]]] = {}
         c = self.s.cursor
         c.setdefault("section", 0)
         c.setdefault("question", 0)
@@ -477,8 +480,12 @@ class Interview:
         return vocab.question_terms(q, self.p.bank.rubric(q.section))
 
     def _transcribe(self, captured: CapturedAnswer, turn: Turn, q: Question | None) -> Transcript:
-        """Plain decoding, a guarded pass biased to the question's terms, then corrections;
-        session.json keeps the raw text, the corrected text and each correction."""
+        """Plain decoding, a guarded pass biased to the question's terms, corrections, then
+        the edits the audio supports; session.json keeps the raw text, the corrected text and
+        each correction. A streamed answer (live microphone) gets the offline correction now
+        and the verified pass in the background, before its question is scored (see
+        :meth:`_verify_pending`): it costs about 0.1 s per second of speech, too much for the
+        turn's latency."""
         from . import vocab
 
         typed_after = turn.capture.get("typed_after_device_error")
@@ -487,10 +494,13 @@ class Interview:
             tr = captured.transcript
             if terms and tr.text:
                 tr = vocab.correct(tr, terms)
+                if captured.audio_path is not None and hasattr(self.p.transcriber, "scorer"):
+                    self._to_verify[turn.index] = (Path(captured.audio_path), terms)
         elif captured.audio_path is not None and self.p.transcriber is not None:
             with self.p.ui.step(f"transcribing answer {turn.index}"):
-                tr = vocab.transcribe_with_vocabulary(self.p.transcriber, captured.audio_path,
-                                                      terms)
+                tr = vocab.transcribe_with_vocabulary(
+                    self.p.transcriber, captured.audio_path, terms,
+                    wider_terms=vocab.bank_terms(self.p.bank) if terms else ())
         elif captured.typed_text is not None:
             tr = Transcript(text=captured.typed_text, source="text")
         else:
@@ -591,11 +601,43 @@ class Interview:
         brain = self.p.brain
 
         def job() -> QuestionScore:
+            self._verify_pending(ctx)
             return brain.score(ctx)
 
         fut = self._pool.submit(job)
         fut.add_done_callback(lambda f, qid=ctx.question.id: self._store_score(f, qid, ctx))
         self._futures.append(fut)
+
+    def _verify_pending(self, ctx: AnswerContext) -> None:
+        """Run the verified vocabulary pass on this question's streamed answers (scoring
+        thread), so the score reads the same text a recorded answer would get. The turn's
+        transcript is replaced under the lock; the main thread's next save writes it."""
+        from . import vocab
+        from .audio import load_audio
+
+        with self._lock:
+            turns = [t for t in self.s.turns if t.question_id == ctx.question.id
+                     and t.index in self._to_verify and t.transcript is not None]
+        for t in turns:
+            path, terms = self._to_verify.pop(t.index)
+            old = t.transcript
+            try:
+                new = vocab.verify(old, load_audio(path), self.p.transcriber.scorer, terms,
+                                   vocab.bank_terms(self.p.bank))
+            except Exception as e:  # the corrected transcript stands; nothing is lost
+                self.event("verify_fault", t.index, error=str(e)[:200])
+                continue
+            typed_after = t.capture.get("typed_after_device_error")
+            if typed_after:  # the verified text is rebuilt from the audio's words
+                new = new.model_copy(update={"text": (new.text + " " + typed_after).strip()})
+            if new.text == old.text:
+                continue
+            with self._lock:
+                t.transcript = new
+                if old.text in ctx.answers:
+                    ctx.answers[ctx.answers.index(old.text)] = new.text
+                self.event("transcript_verified", t.index,
+                           corrections=sum(c.via == "verified" for c in new.corrections))
 
     def _store_score(self, fut: Future, qid: str, ctx: AnswerContext) -> None:
         try:

@@ -195,6 +195,10 @@ class Correction(Strict):
     corrected: str
     position: int  # word index in the raw transcript
     score: float = 1.0
+    # how the change was justified: "biased" (imported from the hotwords decoding), "sound-alike"
+    # (the offline pass), "verified" (the model scored the audio with and without it)
+    via: str | None = None
+    gain: float | None = None  # verified edits: log-probability gained, in nats
 
 
 class Transcript(Strict):

@@ -585,6 +585,7 @@ def render_feedback_md(session: Session, session_dir: Path) -> str:
                     if t.transcript.corrections:
                         out.append("Corrections: " + "; ".join(
                             f"{md(c.original)} → {md(c.corrected)}"
+                            + (f" ({c.via})" if c.via else "")
                             for c in t.transcript.corrections))
                         out.append("")
                 d = t.delivery
