@@ -273,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--question-bonus", type=float, default=None,
                     help="override VerifyOptions.question_bonus (nats)")
     ap.add_argument("--margin", type=float, default=None, help="override VerifyOptions.margin")
+    ap.add_argument("--max-candidates", type=int, default=None,
+                    help="override VerifyOptions.max_candidates")
     ap.add_argument("--table-from", type=Path, help="print the table of a saved --json result")
     args = ap.parse_args(argv)
     if args.table_from:
@@ -280,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     global VERIFY
     changes = {k: v for k, v in (("question_bonus", args.question_bonus),
-                                 ("margin", args.margin)) if v is not None}
+                                 ("margin", args.margin),
+                                 ("max_candidates", args.max_candidates)) if v is not None}
     VERIFY = replace(VERIFY, **changes)
     res = run(args)
     res["verify_options"] = VERIFY.__dict__.copy()

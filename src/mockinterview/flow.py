@@ -484,7 +484,7 @@ class Interview:
         the edits the audio supports; session.json keeps the raw text, the corrected text and
         each correction. A streamed answer (live microphone) gets the offline correction now
         and the verified pass in the background, before its question is scored (see
-        :meth:`_verify_pending`): it costs about 0.1 s per second of speech, too much for the
+        :meth:`_verify_pending`): it costs about 0.07 s per second of speech, too much for the
         turn's latency."""
         from . import vocab
 
