@@ -226,7 +226,7 @@ def print_table(res: dict) -> None:
     t = Table(title=f"Technical terms: {res['answers']} synthesised answers, "
                     f"{res['term_occurrences']} term occurrences "
                     f"({res['held_out_terms']} held out), {res['model']}, voice {res['voice']}")
-    t.add_column("variant")
+    t.add_column("variant", no_wrap=True)
     t.add_column("WER", justify="right")
     t.add_column("term recall", justify="right")
     t.add_column("held-out recall", justify="right")
