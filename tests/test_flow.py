@@ -149,10 +149,13 @@ class StreamedFileAnswers:
         return pipe.finish()
 
 
+@pytest.mark.parametrize("verify", [True, False])
 def test_streamed_answer_gets_the_verified_pass_before_it_is_scored(recordings, bank,
-                                                                     transcriber, tmp_path):
+                                                                     transcriber, tmp_path,
+                                                                     verify):
     """A live (streamed) answer is corrected at once and verified against its audio in the
-    scoring thread: session.json ends with the verified text, each change listed."""
+    scoring thread: session.json ends with the verified text, each change listed. With
+    ``[stt] verify = false`` only the offline correction runs."""
     from mockinterview.testing.answers import EspeakCliVoice
 
     answer = ("L1 regularization, the lasso, drives coefficients to exactly zero, so you get "
@@ -161,6 +164,7 @@ def test_streamed_answer_gets_the_verified_pass_before_it_is_scored(recordings, 
     wav = tmp_path / "a1.wav"
     EspeakCliVoice("en-us", rate=175).render(answer, wav)  # fast enough to garble a term
     cfg = load_config()
+    cfg.stt = cfg.stt.model_copy(update={"verify": verify})
     plan = make_plan(bank, "data-scientist", "mid", 30, sections=["technical"], seed=2)
     plan.sections[0].question_ids = ["tech-regularisation-l1-l2"]
     session, folder = new_session(cfg, plan, "offline", "tiny.en", "mic")
@@ -172,6 +176,9 @@ def test_streamed_answer_gets_the_verified_pass_before_it_is_scored(recordings, 
     saved = next(t for t in kept.turns if t.index == turn.index)
     assert saved.transcript.text == turn.transcript.text
     verified = [c for c in saved.transcript.corrections if c.via == "verified"]
+    if not verify:
+        assert verified == [] and not any(e.kind == "transcript_verified" for e in kept.events)
+        return
     assert verified, saved.transcript.text
     assert all(c.gain > 0 for c in verified)
     assert any(e.kind == "transcript_verified" and e.turn == turn.index for e in kept.events)

@@ -48,6 +48,9 @@ class STTConfig(_Strict):
     compute_type: str = "int8"
     cpu_threads: int = Field(default=0, ge=0)
     vocabulary: bool = True  # bias decoding and correct near misses toward the question's terms
+    # score proposed corrections against the audio and keep those it supports (about 0.07 s per
+    # second of speech with tiny.en; more with a larger model)
+    verify: bool = True
 
 
 class Config(_Strict):

@@ -133,6 +133,7 @@ class Components:
     clock: Clock = field(default_factory=RealClock)
     fallback_text: Callable[[str], str] | None = None  # typed input after a device failure
     vocabulary: bool = True
+    verify: bool = True  # the vocabulary pass's acoustic verification (vocab.verify)
 
 
 class Interview:
@@ -494,13 +495,15 @@ class Interview:
             tr = captured.transcript
             if terms and tr.text:
                 tr = vocab.correct(tr, terms)
-                if captured.audio_path is not None and hasattr(self.p.transcriber, "scorer"):
+                if self.p.verify and captured.audio_path is not None and hasattr(
+                        self.p.transcriber, "scorer"):
                     self._to_verify[turn.index] = (Path(captured.audio_path), terms)
         elif captured.audio_path is not None and self.p.transcriber is not None:
             with self.p.ui.step(f"transcribing answer {turn.index}"):
                 tr = vocab.transcribe_with_vocabulary(
                     self.p.transcriber, captured.audio_path, terms,
-                    wider_terms=vocab.bank_terms(self.p.bank) if terms else ())
+                    wider_terms=vocab.bank_terms(self.p.bank) if terms else (),
+                    check_audio=self.p.verify)
         elif captured.typed_text is not None:
             tr = Transcript(text=captured.typed_text, source="text")
         else:

@@ -101,6 +101,7 @@ def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSou
         bank=bank, brain=brain, voice=Pyttsx3Voice(), source=source, transcriber=transcriber,
         player=Player(device=cfg.audio.output_device, enabled=opts.play and cfg.audio.play),
         ui=ui or RecordingUI(), vocabulary=opts.vocabulary and cfg.stt.vocabulary,
+        verify=cfg.stt.verify,
         fallback_text=fallback_text,
     )
     if clock is not None:

@@ -1318,11 +1318,13 @@ def transcribe_with_vocabulary(transcriber, audio, terms: Sequence[str], options
                                correction: CorrectionOptions | None = None,
                                fusion: FusionOptions | None = None,
                                wider_terms: Sequence[str] = (),
-                               verification: VerifyOptions | None = None) -> Transcript:
+                               verification: VerifyOptions | None = None,
+                               check_audio: bool = True) -> Transcript:
     """Plain decoding, biased decoding, guarded fusion, correction, then acoustic verification:
     what the interview does with every recorded answer. ``transcriber`` is a
     :class:`~mockinterview.transcribe.WhisperTranscriber` (anything with ``transcribe(audio,
-    options)`` and ``options``; with a ``scorer(samples)`` method too, the verified pass runs);
+    options)`` and ``options``; with a ``scorer(samples)`` method too, and ``check_audio``,
+    the verified pass runs);
     ``options`` its TranscribeOptions; ``audio`` a path or 16 kHz float32 samples; ``terms`` the
     question's vocabulary; ``wider_terms`` more terms the verified pass may propose (the bank's,
     :func:`bank_terms`). With no terms this is plain decoding. The result's ``raw_text`` is the
@@ -1347,6 +1349,6 @@ def transcribe_with_vocabulary(transcriber, audio, terms: Sequence[str], options
         plain = fuse(plain, biased, terms, fusion)
     out = correct(plain, terms, correction)
     scorer = getattr(transcriber, "scorer", None)
-    if scorer is not None:
+    if check_audio and scorer is not None:
         out = verify(out, audio, scorer, terms, wider_terms, biased, verification)
     return out
