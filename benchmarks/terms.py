@@ -26,6 +26,7 @@ plus how many words the correction pass changes there with the whole bank's voca
 Usage::
 
     .venv/bin/python benchmarks/terms.py [--json] [--voice gmw/en] [--rate 165] [--limit N]
+                                         [--every-question]
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def run(args) -> dict:
                                          if s["ho_terms"] else None),
                      "in_vocab_recall": round(s["iv_hits"] / max(1, s["iv_terms"]), 4),
                      "terms": s["terms"], "in_vocab_terms": s["iv_terms"]})
-    real = real_speech(tr, bank)
+    real = real_speech(tr, bank, args.every_question)
     return {"rows": rows, "real_speech": real,
             "answers": len(data), "term_occurrences": sums["plain"]["terms"],
             "held_out_terms": sums["plain"]["ho_terms"],
@@ -174,7 +175,7 @@ def run(args) -> dict:
             "per_answer": per_answer}
 
 
-def real_speech(tr: WhisperTranscriber, bank) -> dict:
+def real_speech(tr: WhisperTranscriber, bank, every_question: bool = False) -> dict:
     """The variants' WER on real human clips, under several questions' vocabularies."""
     manifest = SPEECH / "manifest.tsv"
     if not manifest.exists():
@@ -212,10 +213,26 @@ def real_speech(tr: WhisperTranscriber, bank) -> dict:
     for c in clips:
         t = tr.transcribe(load_audio(SPEECH / c["file"]))
         bank_wide += len(vocab.correct(t, all_terms).corrections)
-    return {"clips": len(clips), "rows": [{"variant": v, "wer": round(worst[v], 4)}
-                                           for v in VARIANTS if v in worst],
-            "by_vocabulary": out_rows, "changes_with_question_vocab": changes,
-            "changes_with_whole_bank_vocab": bank_wide, "bank_terms": len(set(all_terms))}
+    res = {"clips": len(clips), "rows": [{"variant": v, "wer": round(worst[v], 4)}
+                                          for v in VARIANTS if v in worst],
+           "by_vocabulary": out_rows, "changes_with_question_vocab": changes,
+           "changes_with_whole_bank_vocab": bank_wide, "bank_terms": len(set(all_terms))}
+    if every_question:
+        # the offline correction and the verification under every question's vocabulary (the
+        # whole bank as wider terms): how often does anything change in real speech?
+        runs = changed = 0
+        wider = vocab.bank_terms(bank)
+        for c in clips:
+            audio = load_audio(SPEECH / c["file"])
+            plain = tr.transcribe(audio)
+            for q in bank.questions.values():
+                terms = vocab.question_terms(q, bank.sections.get(q.section))
+                out = vocab.verify(vocab.correct(plain, terms), audio, tr.scorer, terms, wider,
+                                   options=VERIFY)
+                runs += 1
+                changed += bool(out.corrections)
+        res["every_question"] = {"runs": runs, "runs_with_changes": changed}
+    return res
 
 
 def print_table(res: dict) -> None:
@@ -256,6 +273,10 @@ def print_table(res: dict) -> None:
               f"{', '.join(REAL_VOCABS)}; words changed by the correction pass: "
               f"{rs.get('changes_with_question_vocab')} (question vocabularies), "
               f"{rs.get('changes_with_whole_bank_vocab')} (all {rs.get('bank_terms')} bank terms)")
+    if "every_question" in rs:
+        eq = rs["every_question"]
+        con.print(f"real speech under every question's vocabulary: {eq['runs_with_changes']} of "
+                  f"{eq['runs']} clip x question runs changed anything")
     con.print("real-time factor (processing s / audio s): "
               + ", ".join(f"{k} {v:.3f}" for k, v in res["rtf"].items()))
     if res["questions_missing_from_bank"]:
@@ -275,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--margin", type=float, default=None, help="override VerifyOptions.margin")
     ap.add_argument("--max-candidates", type=int, default=None,
                     help="override VerifyOptions.max_candidates")
+    ap.add_argument("--every-question", action="store_true",
+                    help="also verify the real clips under every bank question's vocabulary "
+                         "(about 6 minutes)")
     ap.add_argument("--table-from", type=Path, help="print the table of a saved --json result")
     args = ap.parse_args(argv)
     if args.table_from:
