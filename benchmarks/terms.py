@@ -181,11 +181,7 @@ def real_speech(tr: WhisperTranscriber, bank, every_question: bool = False) -> d
     if not manifest.exists():
         return {"error": f"{manifest}: not found"}
     clips = list(csv.DictReader(manifest.open(encoding="utf-8"), delimiter="\t"))
-    all_terms: list[str] = []
-    for q in bank.questions.values():
-        all_terms.extend(vocab.question_terms(q, None))
-    for r in bank.sections.values():
-        all_terms.extend(r.common_terms)
+    all_terms = vocab.bank_terms(bank)
     out_rows = []
     worst: dict[str, float] = {}
     changes = 0
@@ -221,14 +217,13 @@ def real_speech(tr: WhisperTranscriber, bank, every_question: bool = False) -> d
         # the offline correction and the verification under every question's vocabulary (the
         # whole bank as wider terms): how often does anything change in real speech?
         runs = changed = 0
-        wider = vocab.bank_terms(bank)
         for c in clips:
             audio = load_audio(SPEECH / c["file"])
             plain = tr.transcribe(audio)
             for q in bank.questions.values():
                 terms = vocab.question_terms(q, bank.sections.get(q.section))
-                out = vocab.verify(vocab.correct(plain, terms), audio, tr.scorer, terms, wider,
-                                   options=VERIFY)
+                out = vocab.verify(vocab.correct(plain, terms), audio, tr.scorer, terms,
+                                   all_terms, options=VERIFY)
                 runs += 1
                 changed += bool(out.corrections)
         res["every_question"] = {"runs": runs, "runs_with_changes": changed}

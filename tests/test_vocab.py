@@ -281,8 +281,7 @@ def _clips() -> list[dict[str, str]]:
 
 
 def test_real_speech_is_not_changed_by_any_bank_vocabulary(transcriber, bank) -> None:
-    every = [t for q in bank.questions.values() for t in vocab.question_terms(q, None)]
-    every += [t for r in bank.sections.values() for t in r.common_terms]
+    every = vocab.bank_terms(bank)
     for clip in _clips():
         plain = transcriber.transcribe(SPEECH / clip["file"])
         corrected = vocab.correct(plain, every)
