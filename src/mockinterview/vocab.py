@@ -55,6 +55,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from .audio import SAMPLE_RATE
 from .models import Correction, Question, SectionRubric, Segment, Transcript, Word
 from .textnorm import american, normalize
 
@@ -1107,15 +1108,16 @@ def _windows(words: list[_W], duration: float, window_s: float) -> list[tuple[in
     return out
 
 
-def _term_candidates(words: list[_W], a: int, b: int, question: list[_Term], others: list[_Term],
-                     protected: set[int], opts: VerifyOptions) -> list[_Edit]:
+def _term_candidates(words: list[_W], norms: list[tuple[str, ...]], a: int, b: int,
+                     question: list[_Term], others: list[_Term], protected: set[int],
+                     opts: VerifyOptions) -> list[_Edit]:
     grams: list[tuple[int, int, list[str]]] = []
     for i in range(a, b):
         for n in range(1, 5):
             j = i + n - 1
             if j >= b or words[j].fixed:
                 break
-            gram = [x for k in range(i, j + 1) for x in normalize(words[k].word)]
+            gram = [x for k in range(i, j + 1) for x in norms[k]]
             if not gram or any(not g.isalnum() for g in gram):
                 continue
             if all(g in FUNCTION_WORDS for g in gram):
@@ -1160,7 +1162,7 @@ def _term_candidates(words: list[_W], a: int, b: int, question: list[_Term], oth
             continue  # only spacing, added or dropped words, an inflection: not a mishearing
         if not 0.5 * len(term.orth) <= len(_orth(gram)) <= 2.0 * len(term.orth) + 2:
             continue
-        if any(k in protected and not set(normalize(words[k].word)) <= term.words_lower
+        if any(k in protected and not set(norms[k]) <= term.words_lower
                for k in range(i, j + 1)):
             continue
         loose = [e for e in {gram[0], gram[-1]} if e in FUNCTION_WORDS
@@ -1175,9 +1177,9 @@ def _term_candidates(words: list[_W], a: int, b: int, question: list[_Term], oth
     return edits
 
 
-def _biased_candidates(words: list[_W], biased: Transcript, a: int, b: int,
+def _biased_candidates(words: list[_W], biased: list[_W], a: int, b: int,
                        terms: list[_Term], prior: float) -> list[_Edit]:
-    B = [w for w in _flatten(biased) if words[a].start - 1.0 <= w.start <= words[b - 1].end + 1.0]
+    B = [w for w in biased if words[a].start - 1.0 <= w.start <= words[b - 1].end + 1.0]
     if not B:
         return []
     cur = [" ".join(normalize(w.word)) for w in words[a:b]]
@@ -1264,18 +1266,20 @@ def verify(transcript: Transcript, audio, scorer_for, terms: Sequence[str],
     for _t, (ha, hb) in _term_hits(norms, question):
         protected.update(range(ha, hb + 1))
     vocab_words = {w for t in question + others for w in t.norm}
-    duration = len(audio) / 16000
+    duration = len(audio) / SAMPLE_RATE
+    biased_words = _flatten(biased) if biased is not None else []
     accepted: list[tuple[_Edit, float]] = []
     for a, b, t0, t1 in _windows(words, duration, opts.window_s):
-        proposed = _term_candidates(words, a, b, question, others, protected, opts)
+        proposed = _term_candidates(words, norms, a, b, question, others, protected, opts)
         proposed.sort(key=lambda e: (-e.sim, e.i))
         cands = [e for e in proposed if e.source == "term"][: opts.max_candidates]
         cands += [e for e in proposed if e.source == "bank"][: opts.max_candidates]
         if biased is not None:
-            cands += _biased_candidates(words, biased, a, b, question, opts.question_bonus)
+            cands += _biased_candidates(words, biased_words, a, b, question,
+                                        opts.question_bonus)
         if not cands:
             continue
-        score = scorer_for(audio[int(t0 * 16000):int(t1 * 16000)])
+        score = scorer_for(audio[int(t0 * SAMPLE_RATE):int(t1 * SAMPLE_RATE)])
         texts = [w.word for w in words[a:b]]
 
         def with_edits(edits: list[_Edit], texts=texts, a=a) -> str:
