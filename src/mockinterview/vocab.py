@@ -44,6 +44,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -58,6 +59,8 @@ from rapidfuzz.distance import Levenshtein
 from .audio import SAMPLE_RATE
 from .models import Correction, Question, SectionRubric, Segment, Transcript, Word
 from .textnorm import american, normalize
+
+log = logging.getLogger(__name__)
 
 # ----------------------------------------------------------------------------- options
 
@@ -1300,6 +1303,9 @@ def verify(transcript: Transcript, audio, scorer_for, terms: Sequence[str],
                 # more, and for a new word it was not sure of, that it be a known word
                 ok = g > opts.plain_margin and (g > opts.strong or all(
                     _known(w, vocab_words) for w in e.new))
+            log.debug("verify %r -> %r (%s, sim %.2f): %+.2f nats%s",
+                      " ".join(w.word for w in words[e.i:e.j + 1]), " ".join(e.new), e.source,
+                      e.sim, g, " kept" if ok else "")
             if ok:
                 gains.append((g, e))
         gains.sort(key=lambda x: -x[0])
