@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from mockinterview.audio import SAMPLE_RATE, load_audio, write_wav
@@ -15,8 +16,10 @@ from mockinterview.cli import app
 from mockinterview.errors import AudioError
 from mockinterview.testing.answers import EspeakCliVoice
 from mockinterview.textnorm import wer
+from mockinterview.transcribe import skipped_speech
 
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def manifest() -> list[dict]:
@@ -115,3 +118,22 @@ def test_repetition_loops_are_recognised(text, loop):
     from mockinterview.transcribe import has_loop
 
     assert has_loop(text) is loop
+
+
+def test_a_decoding_that_skips_speech_is_repeated(transcriber):
+    """tests/data/skipped-window.flac (the benchmark's "hyperparameters" answer, rendered by the
+    project's TTS at 140 words a minute) makes tiny.en stamp the first sentence 22.4-30 s and
+    skip the 20 s between: the decoding is repeated, and the answer is whole again."""
+    answers = yaml.safe_load((ROOT / "benchmarks" / "terms_answers.yaml").read_text())["answers"]
+    ref = next(a["text"] for a in answers if a["id"] == "hyperparameters")
+    audio = load_audio(Path(__file__).parent / "data" / "skipped-window.flac")
+    first = transcriber._decode(audio, transcriber.options, 0.0)
+    assert skipped_speech(audio, first) > 10  # the failure this guards against is there
+    assert wer(ref, first.text) > 0.5
+    t = transcriber.transcribe(audio)
+    assert skipped_speech(audio, t) < 2
+    assert any("skipped" in n for n in t.notes)
+    assert wer(ref, t.text) < 0.3
+    # silence is not speech
+    assert skipped_speech(np.zeros(5 * 16000, dtype=np.float32), first.model_copy(
+        update={"segments": []})) == 0.0

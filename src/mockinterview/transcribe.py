@@ -69,6 +69,37 @@ def has_loop(text: str) -> bool:
     return False
 
 
+SKIPPED_SPEECH_RETRY_S = 2.0  # detected speech without words that makes the decoding repeat
+RETRY_PROMPT = "So,"  # neutral: it changes the decoder's start, not what it expects to hear
+
+
+def skipped_speech(audio: np.ndarray, transcript: Transcript, offset_s: float = 0.0,
+                   min_gap_s: float = 2.0) -> float:
+    """Seconds of speech (Silero VAD) in the stretches of at least ``min_gap_s`` where the
+    transcript has no word: what the decoder skipped. Only those stretches are checked (50 us
+    per 32 ms frame), so a transcript without long gaps costs nothing."""
+    from .vad import FRAME, speech_flags
+
+    duration = audio.size / SAMPLE_RATE
+    gaps = []
+    prev = 0.0
+    for seg in transcript.segments:
+        for w in seg.words:
+            start, end = w.start - offset_s, w.end - offset_s
+            if start - prev >= min_gap_s:
+                gaps.append((prev, start))
+            prev = max(prev, end)
+    if duration - prev >= min_gap_s:
+        gaps.append((prev, duration))
+    total = 0.0
+    for a, b in gaps:
+        # a margin inside the gap: word timestamps are loose by a few hundred ms
+        clip = audio[int((a + 0.3) * SAMPLE_RATE):int((b - 0.3) * SAMPLE_RATE)]
+        if clip.size >= FRAME:
+            total += float(speech_flags(clip).sum()) * FRAME / SAMPLE_RATE
+    return total
+
+
 class Transcriber(Protocol):
     """The speech-to-text seam."""
 
@@ -164,6 +195,7 @@ class WhisperTranscriber:
             audio = load_audio(audio)
         audio = np.asarray(audio, dtype=np.float32)
         result = self._decode(audio, opts, offset_s)
+        result = self._recover_skipped(audio, opts, offset_s, result)
         if not has_loop(result.text):
             return result
         retries = []
@@ -179,6 +211,34 @@ class WhisperTranscriber:
             if not has_loop(again.text):
                 break
         return result
+
+    def _recover_skipped(self, audio: np.ndarray, opts: TranscribeOptions, offset_s: float,
+                         result: Transcript) -> Transcript:
+        """Decode again when the decoder skipped speech; keep the decoding that skipped less.
+
+        Why: tiny.en now and then opens a 30 s window with a wrong timestamp (measured: the
+        first sentence of a 32 s answer stamped 22.3-30.0 s) and the seek then jumps past
+        everything said in between; or it declares a window silent. The words heard are right
+        but 20 s of the answer are gone, and every later pass works on the rest. A prompt
+        changes the decoder's start enough to avoid it (any short prompt did), so a decoding
+        that leaves detected speech without words is repeated with one (or, when it had a
+        prompt, without it).
+        """
+        skipped = skipped_speech(audio, result, offset_s)
+        if skipped < SKIPPED_SPEECH_RETRY_S:
+            return result
+        if opts.hotwords or opts.initial_prompt:
+            retry = replace(opts, hotwords=None, initial_prompt=None)
+        else:
+            retry = replace(opts, initial_prompt=RETRY_PROMPT)
+        again = self._decode(audio, retry, offset_s)
+        left = skipped_speech(audio, again, offset_s)
+        if left > skipped - 1.0:
+            return result
+        again.notes.append(f"the first decoding skipped {skipped:.1f} s of speech; decoded "
+                           f"again {'without' if opts.hotwords or opts.initial_prompt else 'with'}"
+                           f" a prompt")
+        return again
 
     def _decode(self, audio: np.ndarray, opts: TranscribeOptions, offset_s: float) -> Transcript:
         duration = audio.size / SAMPLE_RATE
