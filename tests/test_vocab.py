@@ -401,3 +401,25 @@ def test_scorer_prefers_what_was_said(transcriber, tmp_path) -> None:
     assert right > score("I would check the conference in a world and the affect size.") + 3
     assert right > score("The weather is nice today and I like to go for a walk.") + 10
     assert right < 0
+
+
+@pytest.mark.parametrize("heard,expected", [
+    ("gradient boosting like XGBoost or light GBM, built", "gradient boosting like XGBoost or LightGBM, built"),
+    ("Q LoRA goes further", "QLoRA goes further"),
+    ("then we re rank them", "then we rerank them"),
+    # unchanged: the term's own words, common words, letters that are not the term's
+    ("the k means method", "the k means method"),
+    ("we need any more data", "we need any more data"),
+    ("a light model on a GBM", "a light model on a GBM"),
+])
+def test_respell_writes_a_heard_term_the_way_the_vocabulary_spells_it(heard, expected):
+    t = transcript_of(heard)
+    out = vocab.respell(t, TERMS + ["QLoRA", "rerank", "anymore"])
+    assert out.text == expected
+    assert out.raw_text == heard
+    assert all(c.via == "spelling" for c in out.corrections)
+    assert len(out.corrections) == (heard != expected)
+    assert replay(heard.split(), out.corrections) == expected.split()
+    # the rewritten words keep the time the heard ones spanned
+    assert all_words(out)[0].start == all_words(t)[0].start
+    assert all_words(out)[-1].end == all_words(t)[-1].end

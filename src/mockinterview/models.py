@@ -196,7 +196,8 @@ class Correction(Strict):
     position: int  # word index in the raw transcript
     score: float = 1.0
     # how the change was justified: "biased" (imported from the hotwords decoding), "sound-alike"
-    # (the offline pass), "verified" (the model scored the audio with and without it)
+    # (the offline pass), "verified" (the model scored the audio with and without it),
+    # "spelling" (the term's letters were heard, spaced otherwise: "light GBM" -> "LightGBM")
     via: str | None = None
     gain: float | None = None  # verified edits: log-probability gained, in nats
 

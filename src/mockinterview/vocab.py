@@ -1327,6 +1327,52 @@ def verify(transcript: Transcript, audio, scorer_for, terms: Sequence[str],
     return _rebuild(transcript, words, corrections)
 
 
+# ----------------------------------------------------------------------------- spelling
+
+
+def respell(transcript: Transcript, terms: Sequence[str]) -> Transcript:
+    """Write the terms the transcript holds with other spacing the way the vocabulary spells
+    them: "light GBM" -> "LightGBM", "Q LoRA" -> "QLoRA", "k means" stays "k means" (the term's
+    own words). Why: the decoder heard the term (the letters are the term's, in order), but
+    scoring and search match words, so "light gbm" never meets a key point naming LightGBM.
+
+    Unlike the other passes this also rewrites words an earlier pass wrote (a biased stretch
+    often brings the term in split). Only exact letter matches of a term holding an acronym or
+    an uncommon word are rewritten ("any more" never becomes "anymore"); each is listed with
+    ``via="spelling"``.
+    """
+    words = _flatten(transcript)
+    _raw_index_map(transcript, words)
+    by_orth: dict[str, _Term] = {}
+    for t in _prepare(terms):
+        if is_technical(t.text) and len(t.orth) >= 4:
+            by_orth.setdefault(t.orth, t)
+    if not words or not by_orth:
+        return _rebuild(transcript, words, [])
+    norms = _norm_words(words)
+    found: list[tuple[int, int, _Term]] = []
+    for i in range(len(words)):
+        for n in range(1, 5):
+            j = i + n - 1
+            if j >= len(words) or words[j].seg != words[i].seg:
+                break
+            gram = [x for k in range(i, j + 1) for x in norms[k]]
+            if not gram or any(not g.isalnum() for g in gram):
+                break
+            term = by_orth.get(_orth(gram))
+            if term is not None and tuple(gram) != term.norm:
+                found.append((i, j, term))
+    chosen = _disjoint(sorted(found, key=lambda f: -(f[1] - f[0])), lambda f: (f[0], f[1]))
+    corrections = []
+    for i, j, term in sorted(chosen, key=lambda f: -f[0]):
+        original = " ".join(w.word for w in words[i:j + 1])
+        dressed = _dress(term.text, words[i].word, words[j].word)
+        corrections.append(Correction(original=original, corrected=dressed,
+                                      position=words[i].raw, score=1.0, via="spelling"))
+        words = _replace(words, i, j, dressed.split())
+    return _rebuild(transcript, words, corrections)
+
+
 # ----------------------------------------------------------------------------- one call
 
 
@@ -1367,4 +1413,4 @@ def transcribe_with_vocabulary(transcriber, audio, terms: Sequence[str], options
     scorer = getattr(transcriber, "scorer", None)
     if check_audio and scorer is not None:
         out = verify(out, audio, scorer, terms, wider_terms, biased, verification)
-    return out
+    return respell(out, list(terms) + list(wider_terms))
