@@ -423,3 +423,17 @@ def test_respell_writes_a_heard_term_the_way_the_vocabulary_spells_it(heard, exp
     # the rewritten words keep the time the heard ones spanned
     assert all_words(out)[0].start == all_words(t)[0].start
     assert all_words(out)[-1].end == all_words(t)[-1].end
+
+
+def test_respell_joins_a_term_whisper_split_across_two_segments():
+    first = transcript_of("boosting like XGBoost or light")
+    second = transcript_of("GBM, built shallow trees", t0=2.6)
+    far = transcript_of("GBM, built shallow trees", t0=4.0)  # after a pause: another thought
+    for nxt, expected in ((second, "boosting like XGBoost or LightGBM, built shallow trees"),
+                          (far, "boosting like XGBoost or light GBM, built shallow trees")):
+        t = Transcript(text=first.text + " " + nxt.text,
+                       segments=first.segments + nxt.segments)
+        out = vocab.respell(t, TERMS)
+        assert out.text == expected
+        assert sum(bool(s.words) for s in out.segments) >= 1
+        assert [w.word for w in all_words(out)] == expected.split()

@@ -58,7 +58,6 @@ from rapidfuzz.distance import Levenshtein
 
 from .audio import SAMPLE_RATE
 from .models import Correction, Question, SectionRubric, Segment, Transcript, Word
-from .phones import phonemes
 from .textnorm import american, normalize
 
 log = logging.getLogger(__name__)
@@ -1010,9 +1009,8 @@ class VerifyOptions:
 
     - ``window_s=28``: the answer is scored in windows of at most this long (the encoder sees
       30 s), cut in the widest pauses between words.
-    - ``match=0.62``: how alike (0-1, the best of spelling, Metaphone key and phonemes, see
-      :mod:`mockinterview.phones`) a word sequence and a term must be for the edit to be
-      proposed at all; loose on purpose, the audio decides.
+    - ``match=0.62``: how alike (0-1, the better of spelling and sound) a word sequence and a term
+      must be for the edit to be proposed at all; loose on purpose, the audio decides.
     - ``question_bonus=2.0`` / ``bank_bonus=0.0``: the prior, in nats, of a term expected for
       this question / of any other term of the bank: an edit is kept when the model's
       log-probability of the window with it, plus the bonus, beats the window without it by
@@ -1158,19 +1156,6 @@ def _term_candidates(words: list[_W], norms: list[tuple[str, ...]], a: int, b: i
     for gi, ti in zip(*np.nonzero(by_orth), strict=True):
         key = (grams[gi][0], grams[gi][1], int(ti))
         best[key] = max(best.get(key, 0.0), float(by_orth[gi, ti]))
-    # phonemes: "psycho sign similarity" is far from "cosine similarity" in Metaphone, close in
-    # phonemes (see mockinterview.phones); skipped when espeak-ng is missing
-    w_ipa = phonemes([" ".join(norms[k]) for k in range(a, b)])
-    t_ipa = phonemes([_spoken_text(t) for t in terms]) if w_ipa is not None else None
-    if w_ipa is not None and t_ipa is not None:
-        g_ipa = ["".join(w_ipa[k - a] for k in range(i, j + 1)) for i, j, _gram in grams]
-        by_ipa = process.cdist(g_ipa, t_ipa, scorer=Levenshtein.normalized_similarity,
-                               score_cutoff=opts.match, workers=1)
-        for gi, ti in zip(*np.nonzero(by_ipa), strict=True):
-            if min(len(g_ipa[gi]), len(t_ipa[ti])) < 4:
-                continue  # two or three phonemes alike say nothing
-            key = (grams[gi][0], grams[gi][1], int(ti))
-            best[key] = max(best.get(key, 0.0), float(by_ipa[gi, ti]))
     gram_of = {(i, j): gram for i, j, gram in grams}
     edits: list[_Edit] = []
     for (i, j, ti), sim in best.items():
@@ -1195,12 +1180,6 @@ def _term_candidates(words: list[_W], norms: list[tuple[str, ...]], a: int, b: i
         else:
             edits.append(_Edit(i, j, dressed.split(), opts.bank_bonus, sim, "bank"))
     return edits
-
-
-def _spoken_text(term: _Term) -> str:
-    """The term as words espeak-ng reads the way a candidate says it ("A/B test" -> "A B
-    test", "k-means" -> "k means")."""
-    return " ".join(re.split(r"[\s/\-_]+", term.text))
 
 
 def _biased_candidates(words: list[_W], biased: list[_W], a: int, b: int,
@@ -1377,7 +1356,12 @@ def respell(transcript: Transcript, terms: Sequence[str]) -> Transcript:
     for i in range(len(words)):
         for n in range(1, 5):
             j = i + n - 1
-            if j >= len(words) or words[j].seg != words[i].seg:
+            # across a segment boundary too, when the words follow each other closely: Whisper
+            # ends segments inside terms ("... or light" | "GBM, built ...")
+            if j >= len(words):
+                break
+            if j > i and words[j].seg != words[j - 1].seg and (
+                    words[j].start - words[j - 1].end > 0.5):
                 break
             gram = [x for k in range(i, j + 1) for x in norms[k]]
             if not gram or any(not g.isalnum() for g in gram):
