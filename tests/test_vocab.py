@@ -437,3 +437,17 @@ def test_respell_joins_a_term_whisper_split_across_two_segments():
         assert out.text == expected
         assert sum(bool(s.words) for s in out.segments) >= 1
         assert [w.word for w in all_words(out)] == expected.split()
+
+
+@pytest.mark.parametrize("term,heard_last,forms", [
+    ("scalers", "scalar", ["scalers", "scaler"]),
+    ("embedding", "embeddings", ["embedding", "embeddings"]),
+    ("vanishing gradients", "gradient", ["vanishing gradients", "vanishing gradient"]),
+    ("lasso", "lassos", ["lasso", "lassos"]),
+    ("PCA", "pcs", ["PCA"]),  # letters, not a noun to inflect
+    ("bias", "buyer", ["bias"]),  # "bias" is no plural
+    ("analysis", "analyst", ["analysis"]),
+])
+def test_verification_also_proposes_the_term_in_the_number_the_candidate_said(term, heard_last,
+                                                                               forms):
+    assert vocab._number_forms(term, heard_last) == forms

@@ -1174,12 +1174,27 @@ def _term_candidates(words: list[_W], norms: list[tuple[str, ...]], a: int, b: i
                  and e not in term.words_lower]
         if loose and sim < 0.8:
             continue
-        dressed = _dress(term.text, words[i].word, words[j].word)
-        if ti < n_q:
-            edits.append(_Edit(i, j, dressed.split(), opts.question_bonus, sim, "term"))
-        else:
-            edits.append(_Edit(i, j, dressed.split(), opts.bank_bonus, sim, "bank"))
+        prior, source = (opts.question_bonus, "term") if ti < n_q else (opts.bank_bonus, "bank")
+        for text in _number_forms(term.text, gram[-1]):
+            dressed = _dress(text, words[i].word, words[j].word)
+            edits.append(_Edit(i, j, dressed.split(), prior, sim, source))
     return edits
+
+
+def _number_forms(term: str, heard_last: str) -> list[str]:
+    """The term, and when the heard words end in the other grammatical number, the term in that
+    number too: a vocabulary lists "scalers", the candidate said "the scaler" (heard "the
+    scalar"); the audio tells "scaler" from "scalars", not from "scalers"."""
+    last = term.split()[-1] if term.split() else ""
+    if not last.isalpha() or len(last) < 4:
+        return [term]
+    plural_term = last.endswith("s") and not last.endswith(("ss", "is", "us", "as"))
+    plural_heard = heard_last.endswith("s") and not heard_last.endswith(("ss", "is", "us", "as"))
+    if plural_term and not plural_heard:
+        return [term, term[:-1]]
+    if plural_heard and not plural_term:
+        return [term, term + "s"]
+    return [term]
 
 
 def _biased_candidates(words: list[_W], biased: list[_W], a: int, b: int,
