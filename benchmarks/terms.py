@@ -10,8 +10,8 @@ transcribed with the bundled tiny.en in these variants:
   shows why biased decoding is never used unguarded);
 - ``biased``: the product's biased decoding, plain and hotwords decodings fused (:func:`vocab.fuse`);
 - ``biased+correction``: what the interview stores as ``text``: that, then the offline
-  correction (:func:`vocab.correct`) and the acoustic verification (:func:`vocab.verify`, with the
-  question's terms and the whole bank's);
+  correction (:func:`vocab.correct`), the acoustic verification (:func:`vocab.verify`, with the
+  question's terms and the whole bank's) and the respelling of split terms (:func:`vocab.respell`);
 - ``biased+offline-correction``: without the verification (diagnostic);
 - ``plain+correction``: the offline correction pass alone (diagnostic).
 
@@ -26,7 +26,7 @@ plus how many words the correction pass changes there with the whole bank's voca
 Usage::
 
     .venv/bin/python benchmarks/terms.py [--json] [--voice gmw/en] [--rate 165] [--limit N]
-                                         [--every-question]
+                                         [--model base] [--every-question]
 """
 
 from __future__ import annotations
