@@ -91,7 +91,7 @@ def variants_for(tr: WhisperTranscriber, audio, terms: list[str],
     final = vocab.correct(fused, terms)
     t3 = time.perf_counter()
     verified = vocab.respell(vocab.verify(final, audio, tr.scorer, terms, wider, biased_raw,
-                                          VERIFY), list(terms) + list(wider))
+                                          VERIFY), terms, wider)
     timing["verify"] = timing.get("verify", 0.0) + (time.perf_counter() - t3)
     timing["plain"] = timing.get("plain", 0.0) + (t1 - t0)
     timing["biased"] = timing.get("biased", 0.0) + (t2 - t1)

