@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Section = Literal[
     "introduction",
@@ -57,11 +57,18 @@ class Strict(BaseModel):
 
 
 class KeyPoint(Strict):
-    """One thing a strong answer covers, with the phrasings that count as covering it."""
+    """One thing a strong answer covers, with the phrasings that count as covering it.
+
+    `phrasings` are the words that show the point is *named*; `claims` are the precise forms a
+    correct statement of it takes ("scaled by the square root of the key dimension", "L1 drives
+    weights to exactly zero"). Naming a point is vocabulary; stating one of its claims is
+    knowledge, and only that lifts correctness above 2.
+    """
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     point: str = Field(min_length=3, max_length=400)
     phrasings: list[str] = Field(default_factory=list, max_length=60)
+    claims: list[str] = Field(default_factory=list, max_length=30)
 
     @field_validator("phrasings", mode="before")
     @classmethod
@@ -111,6 +118,32 @@ class CodingSpec(Strict):
     memory_mb: int = Field(default=512, ge=64, le=4096)
 
 
+MisconceptionKind = Literal["swapped", "formula", "direction", "absolute", "confusion",
+                            "constraint", "other"]
+
+
+class Misconception(Strict):
+    """A wrong claim candidates actually state, how they say it, and what is right instead.
+
+    kind: swapped (a term bound to its partner's definition), formula (a wrong formula or
+    quantity), direction (an effect stated the wrong way round), absolute (a false "always",
+    "never", "eliminates"), confusion (a method taken for its neighbour), constraint (a design
+    that ignores the problem's constraint). A plain string in YAML is read as a claim whose only
+    phrasing is itself.
+    """
+
+    claim: str = Field(min_length=3, max_length=300)
+    phrasings: list[str] = Field(default_factory=list, max_length=30)
+    correction: str = Field(default="", max_length=500)
+    kind: MisconceptionKind = "other"
+
+    @model_validator(mode="after")
+    def _claim_is_a_phrasing(self) -> Misconception:
+        if self.claim not in self.phrasings:
+            self.phrasings = [self.claim, *self.phrasings]
+        return self
+
+
 class Question(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     section: Section
@@ -122,8 +155,15 @@ class Question(Strict):
     time_limit_s: int = Field(default=180, ge=15, le=3600)
     key_points: list[KeyPoint] = Field(min_length=1)
     probes: list[Probe] = Field(default_factory=list)
-    misconceptions: list[str] = Field(default_factory=list)
+    misconceptions: list[Misconception] = Field(default_factory=list)
     outline: str = ""
+
+    @field_validator("misconceptions", mode="before")
+    @classmethod
+    def _plain_misconceptions(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return [{"claim": m} if isinstance(m, str) else m for m in v]
+        return v
     coding: CodingSpec | None = None
 
     def key_point(self, kp_id: str) -> KeyPoint | None:

@@ -340,15 +340,15 @@ def find_misconceptions(tokens: Tokens, question: Question) -> list[str]:
     does not count.
     """
     out = []
-    for m in question.misconceptions:
-        hit = find_phrase(tokens, m, max_gap=2) or _claim_hit(tokens, m)
-        if not hit:
+    for m, phrasing in ((mc, p) for mc in question.misconceptions for p in mc.phrasings):
+        hit = find_phrase(tokens, phrasing, max_gap=2) or _claim_hit(tokens, phrasing)
+        if not hit or any(o is m for o, _ in out):
             continue
         s0, s1 = tokens.sentences[tokens.sentence_of[hit[0]]]
         if _DISTANCING.search(tokens.text[s0:s1]):
             continue
-        out.append(tokens.quote(*hit))
-    return out
+        out.append((m, tokens.quote(*hit)))
+    return [quote for _, quote in out]
 
 
 # ----------------------------------------------------------------------------- answer shape

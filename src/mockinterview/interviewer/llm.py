@@ -614,7 +614,7 @@ class LLMBrain:
         return self.prompts.render_messages(
             "score.j2", section=q.section, role=ctx.role, level=ctx.level, question=q.text,
             key_points=[{"id": k.id, "point": k.point} for k in q.key_points],
-            misconceptions=list(q.misconceptions), outline=q.outline,
+            misconceptions=[m.claim for m in q.misconceptions], outline=q.outline,
             criteria=[{"id": c.id, "name": c.name, "weight": c.weight, "levels": dict(c.levels)}
                       for c in ctx.rubric.criteria],
             asked=list(ctx.follow_ups), transcript=fence.wrap(self._answers_text(ctx)),
