@@ -333,28 +333,84 @@ def transcribe(
         raise typer.Exit(2)
 
 
-@app.command()
-def sessions() -> None:
-    """List the sessions in the recordings folder."""
-    from .errors import SessionError
-    from .store import iter_sessions
+def _since(value: str | None):
+    """--since: a date (YYYY-MM-DD) or an ISO time; naive values are local time."""
+    if not value:
+        return None
+    from datetime import UTC, datetime
 
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--since {value}: expected a date (YYYY-MM-DD) or an ISO date and time")
+    if when.tzinfo is None:
+        when = when.astimezone()
+    return when.astimezone(UTC)
+
+
+@contextlib.contextmanager
+def _index_progress(label: str):
+    """A progress bar for reading session folders into the index; shown only when there are
+    many (the first run after a bulk copy), so a warm listing prints nothing extra."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar: dict = {}
+
+    def step(done: int, total: int) -> None:
+        if "p" not in bar:
+            if total < 200:
+                return
+            bar["p"] = Progress("[progress.description]{task.description}", BarColumn(),
+                                MofNCompleteColumn(), TimeRemainingColumn(), console=err_console,
+                                transient=True)
+            bar["p"].start()
+            bar["t"] = bar["p"].add_task(label, total=total)
+        bar["p"].update(bar["t"], completed=done)
+
+    try:
+        yield step
+    finally:
+        if "p" in bar:
+            bar["p"].stop()
+
+
+def _synced(rec: Path) -> None:
+    from .store import sync_index
+
+    with _index_progress("Indexing session folders") as step:
+        problems = sync_index(rec, step)
+    for problem in problems:
+        err_console.print(f"[yellow]skipped:[/] {escape(problem)}", highlight=False)
+
+
+@app.command()
+def sessions(
+    role: str = typer.Option(None, "--role", help="only this role"),
+    status: str = typer.Option(None, "--status", help="in_progress, completed or aborted"),
+    since: str = typer.Option(None, "--since", help="only sessions from this date (YYYY-MM-DD)"),
+    limit: int = typer.Option(50, "--limit", help="show the newest N (0: all)"),
+) -> None:
+    """List the sessions in the recordings folder (from the index; changed folders re-read)."""
+    from .models import ROLES
+    from .store import list_sessions
+
+    if role and role not in ROLES:
+        fail(f"--role {role}: expected one of {', '.join(ROLES)}")
+    if status and status not in ("in_progress", "completed", "aborted"):
+        fail(f"--status {status}: expected in_progress, completed or aborted")
+    when = _since(since)
     cfg = _cfg()
     rec = cfg.recordings_dir()
+    _synced(rec)
+    rows, total = list_sessions(rec, role=role, status=status, since=when, limit=limit or None)
     table = Table(title=f"Sessions in {rec}")
     for col in ("id", "status", "role", "level", "minutes", "answers", "overall"):
         table.add_column(col)
-    bad = 0
-    for folder, s in iter_sessions(rec):
-        if isinstance(s, SessionError):
-            err_console.print(f"[yellow]skipped:[/] {escape(str(s))}", highlight=False)
-            bad += 1
-            continue
-        sc = s.latest_scores
-        overall = f"{sum(x.overall for x in sc) / len(sc):.1f}" if sc else "-"
-        answers = sum(1 for t in s.turns if t.transcript and t.transcript.text)
-        table.add_row(folder.name, s.status, s.plan.role, s.plan.level, str(s.plan.minutes),
-                      str(answers), overall)
+    for r in rows:
+        table.add_row(r.name, r.status, r.role, r.level, str(r.minutes), str(r.answers),
+                      f"{r.overall:.1f}" if r.overall is not None else "-")
+    if len(rows) < total:
+        table.caption = f"the newest {len(rows)} of {total} (--limit 0 shows all)"
     console.print(table)
 
 
@@ -635,19 +691,28 @@ def progress(
     chart: Path = typer.Option(None, help="where to write the chart PNG "
                                           "(default: <recordings>/progress.png)"),
     rebuild: bool = typer.Option(False, help="rebuild the index from the session folders"),
+    since: str = typer.Option(None, "--since", help="only sessions from this date (YYYY-MM-DD)"),
+    job: str = typer.Option(None, "--job", help="only sessions for a job description "
+                                                "containing this text"),
 ) -> None:
     """Trend of each criterion and section across sessions, in a table and a chart."""
-    from .progress import slope, trend_chart, trends
-    from .store import rebuild_index
+    import hashlib
 
+    from .progress import slope, trend_chart
+    from .store import index_meta, index_trends, rebuild_index
+
+    when = _since(since)
     cfg = _cfg()
     rec = cfg.recordings_dir()
     if rebuild:
         for problem in rebuild_index(rec):
             err_console.print(f"[yellow]skipped:[/] {escape(problem)}", highlight=False)
-    data = trends(rec)
+    else:
+        _synced(rec)
+    data = index_trends(rec, since=when, job=job)
     if not data["criterion"]:
         fail(f"{rec}: no scored sessions yet (run `mockinterview demo` or `start`)")
+    shown = 12  # the newest levels of each row; the chart has them all
     for kind in ("criterion", "section"):
         table = Table(title=f"Progress per {kind}")
         table.add_column(kind)
@@ -656,9 +721,20 @@ def progress(
         for name, points in sorted(data[kind].items()):
             s = slope(points)
             arrow = "[green]↑[/]" if s > 0.1 else "[red]↓[/]" if s < -0.1 else "→"
-            table.add_row(name, " ".join(f"{v:.1f}" for _, v in points), f"{arrow} {s:+.2f}")
+            levels = " ".join(f"{v:.1f}" for _, v in points[-shown:])
+            if len(points) > shown:
+                levels = f"({len(points)} sessions) … {levels}"
+            table.add_row(name, levels, f"{arrow} {s:+.2f}")
         console.print(table)
-    out = trend_chart(data, chart or rec / "progress.png")
+    path = chart or rec / "progress.png"
+    # drawing thousands of points takes seconds: redraw only when what it shows has changed
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    key = f"chart:{path.resolve()}"
+    if path.exists() and index_meta(rec, key) == digest:
+        console.print(f"Chart: [bold]{escape(str(path))}[/] (unchanged)")
+        return
+    out = trend_chart(data, path)
+    index_meta(rec, key, digest)
     console.print(f"Chart: [bold]{escape(str(out))}[/]")
 
 

@@ -253,6 +253,23 @@ class Transcript(Strict):
     notes: list[str] = Field(default_factory=list)  # e.g. a repetition loop decoded again
 
 
+class TranscriptionRun(Strict):
+    """A re-transcription of a session's answers (``batch transcribe``), kept beside the live
+    transcripts and any earlier run: which model and decoding options made it, and when.
+
+    ``transcripts`` maps a turn's index to its new transcript; the live ``Turn.transcript`` is
+    never overwritten.
+    """
+
+    id: str
+    created: datetime = Field(default_factory=utcnow)
+    model: str
+    options: dict[str, Any] = Field(default_factory=dict)
+    job: str | None = None
+    transcripts: dict[int, Transcript] = Field(default_factory=dict)
+    problems: list[str] = Field(default_factory=list)
+
+
 class Delivery(Strict):
     duration_s: float = 0.0
     speaking_time_s: float = 0.0
@@ -395,6 +412,7 @@ class Session(Strict):
     hashes: dict[str, str] = Field(default_factory=dict)  # bank/prompt file -> sha256
     annotations: list[Annotation] = Field(default_factory=list)
     follow_up_of: str | None = None
+    transcription_runs: list[TranscriptionRun] = Field(default_factory=list)
 
     @property
     def latest_scores(self) -> list[QuestionScore]:
