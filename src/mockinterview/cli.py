@@ -889,8 +889,8 @@ def _batch_run(kind_factory, sessions: list[str], all_sessions: bool, address: s
                            in_process=not ray_available())
     kind = kind_factory(cfg, options)
     if options.in_process:
-        err_console.print("[yellow]Ray is not installed (pip install 'mockinterview[scale]'): "
-                          "running in this process with one worker.[/]", highlight=False)
+        err_console.print("[yellow]Ray is not installed (pip install 'mockinterview\\[scale]'):"
+                          " running in this process with one worker.[/]", highlight=False)
         if address:
             fail(f"--address {address}: needs Ray (pip install 'mockinterview[scale]')")
     where = "this process" if options.in_process else (address or "a local Ray instance")

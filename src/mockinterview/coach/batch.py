@@ -40,6 +40,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -177,6 +178,20 @@ class Kind(Protocol):
               job_id: str) -> str: ...
 
 
+@contextmanager
+def session_lock(folder: Path) -> Iterator[None]:
+    """Hold the session's write lock (``.session.lock`` in its folder, flock): a batch write
+    reads, appends and writes the file as one step, so two jobs at once never lose a run."""
+    import fcntl
+
+    fd = os.open(Path(folder) / ".session.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def _answer_key(turn_index: int) -> str:
     return f"turn-{turn_index:03d}"
 
@@ -269,6 +284,11 @@ class TranscribeKind:
 
     def write(self, folder: Path, plan: SessionPlan, results: dict[str, dict[str, Any]],
               job_id: str) -> str:
+        with session_lock(folder):
+            return self._write(folder, plan, results, job_id)
+
+    def _write(self, folder: Path, plan: SessionPlan, results: dict[str, dict[str, Any]],
+               job_id: str) -> str:
         from mockinterview.models import Transcript, TranscriptionRun
 
         s = load_session(folder)
@@ -370,6 +390,11 @@ class RescoreKind:
 
     def write(self, folder: Path, plan: SessionPlan, results: dict[str, dict[str, Any]],
               job_id: str) -> str:
+        with session_lock(folder):
+            return self._write(folder, plan, results, job_id)
+
+    def _write(self, folder: Path, plan: SessionPlan, results: dict[str, dict[str, Any]],
+               job_id: str) -> str:
         from mockinterview.coach import next_run_id
         from mockinterview.models import QuestionScore, ScoringRun
 
