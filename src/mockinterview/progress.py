@@ -8,7 +8,7 @@ from pathlib import Path
 from .bank import Bank
 from .errors import SessionError
 from .plan import History
-from .store import find_session, iter_sessions, load_session, open_index
+from .store import find_session, iter_sessions, load_session, open_index, sync_index
 
 
 def recent_history(recordings: Path, role: str, last_n: int = 3) -> History:
@@ -16,6 +16,7 @@ def recent_history(recordings: Path, role: str, last_n: int = 3) -> History:
     h = History()
     if not recordings.is_dir():
         return h
+    sync_index(recordings)  # folders copied in or edited by hand count too
     with open_index(recordings) as db:
         rows = db.execute("SELECT id FROM sessions WHERE role=? ORDER BY created DESC LIMIT ?",
                           (role, last_n)).fetchall()
