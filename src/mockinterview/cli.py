@@ -699,10 +699,7 @@ def progress(
                                                 "containing this text"),
 ) -> None:
     """Trend of each criterion and section across sessions, in a table and a chart."""
-    import hashlib
-
-    from .progress import slope, trend_chart
-    from .store import index_meta, index_trends, rebuild_index
+    from .store import index_meta, index_trends, rebuild_index, trends_key
 
     when = _since(since)
     cfg = _cfg()
@@ -712,32 +709,42 @@ def progress(
             err_console.print(f"[yellow]skipped:[/] {escape(problem)}", highlight=False)
     else:
         _synced(rec)
-    data = index_trends(rec, since=when, job=job)
-    if not data["criterion"]:
+    path = chart or rec / "progress.png"
+    key = trends_key(rec, when, job)
+    # every point is needed only to draw the chart, which takes seconds with thousands of
+    # sessions: while the folders and filters are the same, the kept summary and chart serve
+    kept = json.loads(index_meta(rec, "progress") or "{}")
+    fresh = kept.get("key") == key and kept.get("chart") == str(path.resolve()) \
+        and path.exists()
+    summary = kept.get("summary") if fresh else None
+    if summary is None:
+        from .progress import trend_summary  # with the planner's imports: only when needed
+
+        data = index_trends(rec, since=when, job=job)
+        summary = trend_summary(data)
+    if not summary["criterion"]:
         fail(f"{rec}: no scored sessions yet (run `mockinterview demo` or `start`)")
-    shown = 12  # the newest levels of each row; the chart has them all
     for kind in ("criterion", "section"):
         table = Table(title=f"Progress per {kind}")
         table.add_column(kind)
         table.add_column("levels, oldest first")
         table.add_column("trend")
-        for name, points in sorted(data[kind].items()):
-            s = slope(points)
+        for name, row in sorted(summary[kind].items()):
+            s = row["slope"]
             arrow = "[green]↑[/]" if s > 0.1 else "[red]↓[/]" if s < -0.1 else "→"
-            levels = " ".join(f"{v:.1f}" for _, v in points[-shown:])
-            if len(points) > shown:
-                levels = f"({len(points)} sessions) … {levels}"
+            levels = " ".join(f"{v:.1f}" for v in row["last"])
+            if row["n"] > len(row["last"]):
+                levels = f"({row['n']} sessions) … {levels}"
             table.add_row(name, levels, f"{arrow} {s:+.2f}")
         console.print(table)
-    path = chart or rec / "progress.png"
-    # drawing thousands of points takes seconds: redraw only when what it shows has changed
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-    key = f"chart:{path.resolve()}"
-    if path.exists() and index_meta(rec, key) == digest:
+    if fresh:
         console.print(f"Chart: [bold]{escape(str(path))}[/] (unchanged)")
         return
+    from .progress import trend_chart
+
     out = trend_chart(data, path)
-    index_meta(rec, key, digest)
+    index_meta(rec, "progress", json.dumps({"key": key, "chart": str(path.resolve()),
+                                            "summary": summary}))
     console.print(f"Chart: [bold]{escape(str(out))}[/]")
 
 

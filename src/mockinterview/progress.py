@@ -109,6 +109,16 @@ def trend_chart(data: dict[str, dict[str, list[tuple[str, float]]]], path: Path)
     return path
 
 
+def trend_summary(data: dict[str, dict[str, list[tuple[str, float]]]], last: int = 12
+                  ) -> dict[str, dict[str, dict]]:
+    """Per kind and series: how many sessions, the slope, and the newest ``last`` levels: what
+    the progress tables print (small enough to keep in the index, unlike every point)."""
+    return {kind: {name: {"n": len(points), "slope": slope(points),
+                          "last": [v for _, v in points[-last:]]}
+                   for name, points in series.items()}
+            for kind, series in data.items()}
+
+
 def slope(points: list[tuple[str, float]]) -> float:
     """Least-squares slope of the levels over session number (levels per session)."""
     n = len(points)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -378,20 +379,20 @@ def index_snapshot(recordings: Path) -> dict[str, list[tuple]]:
 # ----------------------------------------------------------------------------- index as a cache
 
 # Why: listing parsed every session.json each time (measured with 3,000 copies of a demo session:
-# `sessions` 13.5 s, `progress` 14.9 s, warm or not). The index keeps each folder's stamp (the
-# folder's and session.json's modification time, size and inode); a listing stats every folder
-# and re-reads only those whose stamp changed, so folders added, edited or removed by hand are
-# noticed and a warm listing costs a stat per folder plus one query.
+# `sessions` 13.5 s, `progress` 14.9 s, warm or not). The index keeps each folder's stamp (its
+# session.json's modification time, size and inode: an atomic rewrite changes the inode, an edit
+# in place the time), so a listing costs one directory read, one stat per folder and a query,
+# and re-reads only the folders added or changed since; folders removed by hand leave the index.
+# (The folder's own mtime is not needed: it changes when audio is added, which lists nothing.)
 
 
 def _folder_stamp(folder: Path) -> str | None:
-    """The folder's and its session.json's mtime (ns), size and inode; None without a session."""
+    """session.json's mtime (ns), size and inode; None when the folder holds no session."""
     try:
-        d = os.stat(folder)
-        f = os.stat(Path(folder) / SESSION_FILE)
+        f = os.stat(os.path.join(folder, SESSION_FILE))
     except OSError:
         return None
-    return f"{d.st_mtime_ns}:{f.st_mtime_ns}:{f.st_size}:{f.st_ino}"
+    return f"{f.st_mtime_ns}:{f.st_size}:{f.st_ino}"
 
 
 def _stamp_folder(db: sqlite3.Connection, folder: Path, session_id: str | None,
@@ -411,18 +412,24 @@ def _index_folder(db: sqlite3.Connection, session: Session, folder: Path,
 
 
 def _scan(recordings: Path) -> dict[str, str]:
-    """Folder name -> stamp, for every folder of ``recordings`` that holds a session.json."""
+    """Folder name -> stamp, for every folder of ``recordings`` that holds a session.json
+    (hidden folders, such as batch jobs, left out). Plain strings: 10,000 folders in 0.03 s."""
     out: dict[str, str] = {}
+    stat = os.stat
+    tail = os.sep + SESSION_FILE
     try:
-        entries = list(os.scandir(recordings))
+        entries = os.scandir(recordings)
     except OSError:
         return out
-    for e in entries:
-        if e.name.startswith(".") or not e.is_dir(follow_symlinks=False):
-            continue
-        stamp = _folder_stamp(Path(e.path))
-        if stamp is not None:
-            out[e.name] = stamp
+    with entries:
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            try:
+                f = stat(e.path + tail)
+            except OSError:  # not a session folder (or not a folder)
+                continue
+            out[e.name] = f"{f.st_mtime_ns}:{f.st_size}:{f.st_ino}"
     return out
 
 
@@ -565,6 +572,22 @@ def index_trends(recordings: Path, since: datetime | None = None, job: str | Non
     for sid, section, mean in sect:
         out["section"][section].append((sid, mean))
     return out
+
+
+def index_generation(recordings: Path) -> str:
+    """A digest of every indexed folder's stamp: it changes whenever the index's content does."""
+    h = hashlib.sha256()
+    with open_index(Path(recordings)) as db:
+        for name, stamp in db.execute("SELECT name, stamp FROM folders ORDER BY name"):
+            h.update(f"{name}={stamp}\n".encode())
+    return h.hexdigest()
+
+
+def trends_key(recordings: Path, since: datetime | None = None, job: str | None = None) -> str:
+    """What a progress view shows depends on the folders and the filters only: this key names
+    it, so its summary and chart are kept and reused until a folder changes (grouping every
+    score row took 1.5 s at 10,000 sessions; the key takes 0.03 s)."""
+    return hashlib.sha256(f"{index_generation(recordings)}|{since}|{job}".encode()).hexdigest()
 
 
 def index_meta(recordings: Path, key: str, value: str | None = None) -> str | None:
