@@ -520,8 +520,8 @@ class RayPool:
                 ref = self.actors[actor_index].run.remote(item.payload)
                 running[ref] = (item, actor_index)
 
-        for i in range(len(self.actors)):
-            for _ in range(self.in_flight):
+        for _ in range(self.in_flight):  # one answer to each actor, then the next round
+            for i in range(len(self.actors)):
                 feed(i)
         while running:
             ready, _ = ray.wait(list(running), num_returns=1)
