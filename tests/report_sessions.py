@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mockinterview.models import (
+from mockinterview.interviewer.scoring import delivery_metrics
+from mockinterview.schema import (
     Annotation,
     CodingRun,
     Correction,
@@ -30,7 +31,6 @@ from mockinterview.models import (
     Turn,
     Word,
 )
-from mockinterview.scoring import delivery_metrics
 from mockinterview.store import save_session
 
 HOSTILE = [
@@ -60,7 +60,7 @@ def _words(t: Transcript) -> list[Word]:
 
 
 def build_spoken_session(folder: Path, transcriber) -> Session:
-    from mockinterview.speak import CANDIDATE_VOICE, INTERVIEWER_VOICE, Pyttsx3Voice
+    from mockinterview.speech.speak import CANDIDATE_VOICE, INTERVIEWER_VOICE, Pyttsx3Voice
 
     interviewer = Pyttsx3Voice(INTERVIEWER_VOICE)
     candidate = Pyttsx3Voice(CANDIDATE_VOICE, rate=170)
@@ -203,7 +203,7 @@ def build_typed_session(folder: Path) -> Session:
     for the server tests, which are about files and annotations, not speech."""
     import numpy as np
 
-    from mockinterview.audio import write_wav
+    from mockinterview.speech.audio import write_wav
 
     folder.mkdir(parents=True, exist_ok=True)
     t = np.arange(16000) / 16000.0

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from mockinterview.cli import app
+from mockinterview.cli.app import app
 from mockinterview.config import load_config
-from mockinterview.flow import RecordingUI, SimulatedClock
-from mockinterview.listen import TextAnswers
-from mockinterview.plan import make_plan
-from mockinterview.progress import recent_history, slope, trends
 from mockinterview.runner import RunOptions, new_session, run_interview
+from mockinterview.session.flow import RecordingUI, SimulatedClock
+from mockinterview.session.plan import make_plan
+from mockinterview.session.progress import recent_history, slope, trends
+from mockinterview.speech.listen import TextAnswers
 from mockinterview.store import index_snapshot, rebuild_index
 
 WEAK = "I am not sure. It is something about data."

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 from mockinterview.config import Config
-from mockinterview.flow import RecordingUI, SimulatedClock
-from mockinterview.listen import AnswerRequest, CapturedAnswer, FileAnswers, TextAnswers
-from mockinterview.plan import make_plan
 from mockinterview.runner import RunOptions, new_session, run_interview
+from mockinterview.session.flow import RecordingUI, SimulatedClock
+from mockinterview.session.plan import make_plan
+from mockinterview.speech.listen import AnswerRequest, CapturedAnswer, FileAnswers, TextAnswers
 
 SECTIONS = ["introduction", "technical", "feedback"]
 

@@ -11,15 +11,15 @@ import pytest
 import soundfile as sf
 
 from mockinterview.config import Config
-from mockinterview.flow import RecordingUI, SimulatedClock
-from mockinterview.plan import make_plan
 from mockinterview.runner import RunOptions, new_session, run_interview
+from mockinterview.session.flow import RecordingUI, SimulatedClock
+from mockinterview.session.plan import make_plan
 from mockinterview.store import load_session
 
 from .common import SPEECH
 from .ledger import record
 
-capture = pytest.importorskip("mockinterview.capture")
+capture = pytest.importorskip("mockinterview.speech.capture")
 va_mod = pytest.importorskip("mockinterview.testing.virtual_audio")
 
 TYPED = "and then we shipped it after an A/B test"

@@ -18,7 +18,7 @@ Why it looks the way it does:
   rejects it gets plain JSON instructions (the prompt always carries them) and one repair attempt.
   Every quote is checked against the transcript; a quote that does not occur is dropped and
   counted in ``QuestionScore.dropped_quotes``.
-- **The candidate's words are data.** Templates fence them (see :mod:`mockinterview.prompts`), and
+- **The candidate's words are data.** Templates fence them (see :mod:`mockinterview.interviewer.prompts`), and
   an answer that tries to instruct the grader is capped at level 2, exactly as the offline engine
   does, whatever the model said.
 - **The key stays secret.** It is read from :meth:`Config.api_key` into the client only; every
@@ -45,9 +45,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ..config import Config
-from ..errors import LLMError, PromptError
-from ..models import (
+from mockinterview.config import Config
+from mockinterview.errors import LLMError, PromptError
+from mockinterview.interviewer.base import AnswerContext, Brain, FaultHook
+from mockinterview.interviewer.prompts import NO_FOLLOW_UP, Fence, Prompts, default_prompts_dir
+from mockinterview.schema import (
     CriterionScore,
     Feedback,
     FollowUpPlan,
@@ -55,8 +57,6 @@ from ..models import (
     QuestionScore,
     RoleProfile,
 )
-from ..prompts import NO_FOLLOW_UP, Fence, Prompts, default_prompts_dir
-from .base import AnswerContext, Brain, FaultHook
 
 log = logging.getLogger(__name__)
 
@@ -358,7 +358,9 @@ class LLMBrain:
     def fallback_brain(self) -> Brain:
         with self._lock:
             if self._fallback is None:
-                from .offline import OfflineBrain  # lazy: the offline engine is optional here
+                from mockinterview.interviewer.offline import (
+                    OfflineBrain,  # lazy: the offline engine is optional here
+                )
 
                 self._fallback = OfflineBrain()
             return self._fallback
@@ -702,7 +704,7 @@ class LLMBrain:
                                                          f"failed ({kind})"]})
 
     def _to_score(self, ctx: AnswerContext, out: _ScoreOut) -> QuestionScore:
-        from ..scoring import injection_attempts, verify_quotes
+        from mockinterview.interviewer.scoring import injection_attempts, verify_quotes
 
         transcript = ctx.transcript
         injected = injection_attempts(transcript)
@@ -792,7 +794,7 @@ def make_llm_brain(config: Config, *, style: str = "neutral", on_fault: FaultHoo
                    profiles: dict[str, RoleProfile] | None = None) -> LLMBrain:
     """The LLM engine as the runner wires it: the offline engine (in the session's style) answers
     any call the model fails, and ``on_fault`` records each fault as a session event."""
-    from .offline import OfflineBrain
+    from mockinterview.interviewer.offline import OfflineBrain
 
     return LLMBrain(config, fallback=OfflineBrain(style), on_fault=on_fault, role=role,
                     level=level, profiles=profiles)
