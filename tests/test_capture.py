@@ -88,13 +88,9 @@ def test_sigkill_leaves_a_readable_file_missing_at_most_one_second(tmp_path):
 
 
 def test_session_tape_places_clips_on_the_timeline(tmp_path):
-    class ManualClockForTests:
-        t = 100.0
+    from mockinterview.clock import SimulatedClock
 
-        def __call__(self) -> float:
-            return self.t
-
-    clock = ManualClockForTests()
+    clock = SimulatedClock(100.0)
     q = tmp_path / "q.wav"
     sf.write(str(q), np.full(22050, 0.25, dtype=np.float32), 22050)  # 1 s at 22.05 kHz
     tape = SessionTape(tmp_path / "session.wav", clock=clock)

@@ -16,6 +16,7 @@ import yaml
 from typer.testing import CliRunner
 
 from mockinterview.cli.app import app
+from mockinterview.clock import SimulatedClock
 from mockinterview.coach.core import (
     agreement,
     calibrate,
@@ -27,7 +28,7 @@ from mockinterview.config import load_config
 from mockinterview.errors import CalibrationError
 from mockinterview.runner import RunOptions, new_session, run_interview
 from mockinterview.schema import Plan, PlannedSection
-from mockinterview.session.flow import RecordingUI, SimulatedClock
+from mockinterview.session.flow import RecordingUI
 from mockinterview.speech.listen import TextAnswers
 from mockinterview.store import load_session
 

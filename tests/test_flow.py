@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from mockinterview.clock import SimulatedClock
 from mockinterview.config import load_config
 from mockinterview.errors import AudioError
 from mockinterview.runner import RunOptions, new_session, run_interview
 from mockinterview.schema import SECTIONS
 from mockinterview.session.commands import detect_command
-from mockinterview.session.flow import RecordingUI, SimulatedClock
+from mockinterview.session.flow import RecordingUI
 from mockinterview.session.plan import make_plan
-from mockinterview.speech.listen import FileAnswers, TextAnswers
+from mockinterview.speech.listen import FileAnswers, QuietSource, TextAnswers
 from mockinterview.store import load_session
 
 ANSWER = ("I would start from the definition and then give an example from my last project. "
@@ -125,7 +126,7 @@ def test_missing_answer_file_ends_with_an_error_naming_it_and_keeps_the_rest(
     assert (folder / "feedback.md").exists()
 
 
-class StreamedFileAnswers:
+class StreamedFileAnswers(QuietSource):
     """The live microphone's path (VAD, endpointing, streaming transcription, crash-safe WAV)
     fed from audio files instead of a device: answer N is the N-th file."""
 

@@ -9,9 +9,10 @@ import json
 import logging
 import threading
 
+from mockinterview.clock import SimulatedClock
 from mockinterview.config import Config, LLMConfig
 from mockinterview.runner import RunOptions, new_session, run_interview
-from mockinterview.session.flow import RecordingUI, SimulatedClock
+from mockinterview.session.flow import RecordingUI
 from mockinterview.session.plan import make_plan
 from mockinterview.speech.listen import TextAnswers
 from mockinterview.store import load_session

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from mockinterview.cli.app import app
+from mockinterview.clock import SimulatedClock
 from mockinterview.config import load_config
 from mockinterview.runner import RunOptions, new_session, run_interview
-from mockinterview.session.flow import RecordingUI, SimulatedClock
+from mockinterview.session.flow import RecordingUI
 from mockinterview.session.plan import make_plan
 from mockinterview.session.progress import recent_history, slope, trends
 from mockinterview.speech.listen import TextAnswers

@@ -19,7 +19,7 @@ import numpy as np
 from mockinterview.bank import Bank
 from mockinterview.schema import Plan, PlannedSection, Turn
 from mockinterview.speech.audio import SAMPLE_RATE, load_audio, write_wav
-from mockinterview.speech.listen import AnswerRequest, CapturedAnswer
+from mockinterview.speech.listen import AnswerRequest, CapturedAnswer, QuietSource
 from mockinterview.speech.speak import CANDIDATE_VOICE, Pyttsx3Voice
 
 # question id -> the candidate's answers: the main answer first, then answers to follow-ups
@@ -120,7 +120,7 @@ def demo_plan(bank: Bank, minutes: int = 10, style: str = "friendly") -> Plan:
 
 
 @dataclass
-class DemoAnswers:
+class DemoAnswers(QuietSource):
     """The synthetic candidate: speaks scripted answers with its own voice into WAV files."""
 
     cache: Path

@@ -109,7 +109,7 @@ def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSou
     )
     if clock is not None:
         parts.clock = clock
-    if source.kind == "mic" and getattr(source, "tape", None) is None:
+    if source.kind == "mic" and source.tape is None:
         from mockinterview.speech.tape import SessionTape
 
         source.tape = SessionTape(folder / "audio" / "session.wav")

@@ -10,9 +10,10 @@ import time
 import pytest
 import soundfile as sf
 
+from mockinterview.clock import SimulatedClock
 from mockinterview.config import Config
 from mockinterview.runner import RunOptions, new_session, run_interview
-from mockinterview.session.flow import RecordingUI, SimulatedClock
+from mockinterview.session.flow import RecordingUI
 from mockinterview.session.plan import make_plan
 from mockinterview.store import load_session
 

@@ -45,6 +45,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from mockinterview.clock import REAL_CLOCK, Clock
 from mockinterview.config import Config
 from mockinterview.errors import LLMError, PromptError
 from mockinterview.interviewer.base import AnswerContext, Brain, FaultHook
@@ -314,7 +315,8 @@ class LLMBrain:
     possibly from a background scoring thread, for every fault; ``data`` never holds the key.
     ``profiles``: role profiles by role id, used for the persona's company and team.
     ``role``/``level``: the interview's, for the persona of feedback (the protocol omits them).
-    ``sleep``: how backoff waits (time.sleep; a test may pass a recorder).
+    ``clock``: deadlines and backoff (:mod:`mockinterview.clock`; the flow's, so a simulated
+    interview's budgets and the model's retries share one timeline).
     """
 
     name = "llm"
@@ -323,7 +325,7 @@ class LLMBrain:
                  fallback: Brain | None = None, on_fault: FaultHook | None = None,
                  profiles: dict[str, RoleProfile] | None = None,
                  options: LLMOptions | None = None, role: str = "ml-engineer",
-                 level: str = "mid", sleep: Callable[[float], None] = time.sleep):
+                 level: str = "mid", clock: Clock = REAL_CLOCK):
         from openai import OpenAI
 
         self.config = config
@@ -336,7 +338,7 @@ class LLMBrain:
         self.profiles = profiles or {}
         self.role, self.level = role, level  # the persona of feedback and candidate answers
         self._fallback = fallback
-        self._sleep = sleep
+        self.clock = clock
         self._lock = threading.Lock()
         self._schema_rejected = not config.llm.json_schema
         self._no_temperature = False
@@ -386,9 +388,9 @@ class LLMBrain:
         """(per-attempt timeout, deadline on the monotonic clock)."""
         if live:
             t = self.llm.timeout_live_s
-            return t, time.monotonic() + t * self.options.live_budget_factor
+            return t, self.clock.now() + t * self.options.live_budget_factor
         t = self.llm.timeout_final_s
-        return t, time.monotonic() + t * self.options.final_budget_factor
+        return t, self.clock.now() + t * self.options.final_budget_factor
 
     def _wait_before_retry(self, f: LLMFault, attempt: int, deadline: float) -> bool:
         """Sleep before the next attempt; False when retrying is pointless or out of budget."""
@@ -399,11 +401,11 @@ class LLMBrain:
         else:
             wait = min(self.options.backoff_max_s, self.options.backoff_base_s * 2 ** attempt)
             wait *= 1 + random.uniform(-self.options.jitter, self.options.jitter)
-        if time.monotonic() + wait >= deadline - 0.05:
+        if self.clock.now() + wait >= deadline - 0.05:
             f.message += f" (no time left to retry after {wait:.1f} s)"
             return False
         log.info("model %s, retrying in %.2f s (attempt %d)", f.kind, wait, attempt + 2)
-        self._sleep(wait)
+        self.clock.sleep(wait)
         return True
 
     def _drop_temperature(self, f: LLMFault, sent: bool) -> bool:
@@ -422,7 +424,7 @@ class LLMBrain:
         while True:
             kw: dict[str, Any] = {}
             try:
-                remaining = deadline - time.monotonic()
+                remaining = deadline - self.clock.now()
                 if remaining <= 0.05:
                     raise LLMFault("timeout", "no time left for the model call", retryable=False)
                 if response_format is not None:
@@ -467,7 +469,7 @@ class LLMBrain:
             if not self._no_temperature:
                 kw["temperature"] = self.options.temperature_live
             try:
-                remaining = deadline - time.monotonic()
+                remaining = deadline - self.clock.now()
                 if remaining <= 0.05:
                     raise LLMFault("timeout", "no time left for the model call")
                 stream = self._client.chat.completions.create(
@@ -475,7 +477,7 @@ class LLMBrain:
                     stream=True, timeout=min(per_attempt, remaining), **kw)
                 buf, decided, finish = "", marker is None, None
                 for chunk in stream:
-                    if time.monotonic() > deadline:
+                    if self.clock.now() > deadline:
                         raise LLMFault("timeout", "the model's reply took too long to stream",
                                        retryable=yielded == 0)
                     if not chunk.choices:
@@ -542,14 +544,14 @@ class LLMBrain:
         After the server was unreachable, live turns skip it for ``down_cooldown_s`` so the
         candidate does not wait through the retries again on every turn (scoring, which runs in
         the background, keeps trying and ends the pause when the server is back)."""
-        if time.monotonic() < self._down_until:
+        if self.clock.now() < self._down_until:
             raise LLMFault("server_down", "the model server was unreachable moments ago; "
                            "skipped for this turn")
         try:
             yield from self._spoken_inner(messages, marker)
         except LLMFault as f:
             if f.kind == "connection":
-                self._down_until = time.monotonic() + self.options.down_cooldown_s
+                self._down_until = self.clock.now() + self.options.down_cooldown_s
             raise
 
     def _spoken_inner(self, messages: list[dict[str, str]], marker: str | None) -> Iterator[str]:

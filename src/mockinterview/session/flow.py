@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mockinterview.bank import Bank
+from mockinterview.clock import Clock, RealClock
 from mockinterview.errors import MockInterviewError
 from mockinterview.interviewer.base import AnswerContext, Brain
 from mockinterview.interviewer.scoring import delivery_metrics
@@ -55,31 +55,6 @@ STYLE_WORDS = {
     "demanding": {"hello": "Hello. I'm your interviewer. We have a lot to cover, so let's be "
                            "efficient.", "thanks": "Noted.", "skip": "Skipping. Let's continue."},
 }
-
-
-class Clock(Protocol):
-    def now(self) -> float: ...
-
-
-class RealClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-
-class SimulatedClock:
-    """A clock that only moves when told: the flow advances it by audio and answer durations.
-
-    Lets a 30-minute plan run in a test in seconds while keeping every budget decision real.
-    """
-
-    def __init__(self, start: float = 0.0):
-        self.t = start
-
-    def now(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += max(0.0, seconds)
 
 
 class UI(Protocol):
@@ -158,7 +133,7 @@ class Interview:
         c.setdefault("answers", 0)
         c.setdefault("elapsed_ms", 0)
         self._t0 = self.p.clock.now() - c["elapsed_ms"] / 1000.0
-        if hasattr(self.p.source, "on_warning") and self.p.source.on_warning is None:
+        if self.p.source.on_warning is None:
             self.p.source.on_warning = self.warn_time
         if not self.s.scoring_runs:
             self.s.scoring_runs.append(ScoringRun(
@@ -184,9 +159,7 @@ class Interview:
             save_session(self.s, self.folder)
 
     def _advance(self, seconds: float) -> None:
-        adv = getattr(self.p.clock, "advance", None)
-        if adv:
-            adv(seconds)
+        self.p.clock.advance(seconds)
 
     # ------------------------------------------------------------------ speech out
 
@@ -199,9 +172,9 @@ class Interview:
         self.p.voice.render(text, path)
         self.event("utterance", turn, text=text, audio=rel)
         self.event("question_audio_start", turn, audio=rel)
-        tape = getattr(self.p.source, "tape", None)
+        tape = self.p.source.tape
         if tape is not None:  # the whole session on one timeline, for reviewers
-            tape.add_file(path, time.monotonic())
+            tape.add_file(path, tape.clock.now())
         played = self.p.player.play(path)
         if self.p.player.unavailable_reason and not self.s.cursor.get("told_no_audio"):
             self.s.cursor["told_no_audio"] = 1
@@ -329,8 +302,7 @@ class Interview:
         """Spoken before an answer reaches its limit (the microphone source calls this)."""
         text = f"About {max(5, int(round(remaining_s / 5.0)) * 5)} seconds left for this answer."
         self.event("length_warning", remaining_s=round(remaining_s, 1))
-        muted = getattr(self.p.source, "muted", None)
-        with muted() if muted else contextlib.nullcontext():
+        with self.p.source.muted():
             self.say(text, name=None)
 
     def _answer_limit(self, q: Question, section_left: Callable[[], float]) -> float:
@@ -444,7 +416,7 @@ class Interview:
                             max_s=self._answer_limit(q, section_left) if q else 120.0,
                             question_id=q.id if q else None)
         self.event("listening", index, max_s=round(req.max_s, 1))
-        with self.p.ui.listening(getattr(self.p.source, "meter", None)):
+        with self.p.ui.listening(self.p.source.meter):
             captured = self.p.source.capture(req)
         self.s.cursor["answers"] += 1
         for kind_, t in captured.events:
@@ -496,8 +468,8 @@ class Interview:
             if terms and tr.text:
                 tr = vocab.respell(vocab.correct(tr, terms), terms,
                                    vocab.bank_terms(self.p.bank))
-                if self.p.verify and captured.audio_path is not None and hasattr(
-                        self.p.transcriber, "scorer"):
+                if (self.p.verify and captured.audio_path is not None
+                        and self.p.transcriber is not None):
                     self._to_verify[turn.index] = (Path(captured.audio_path), terms)
         elif captured.audio_path is not None and self.p.transcriber is not None:
             with self.p.ui.step(f"transcribing answer {turn.index}"):
@@ -678,7 +650,7 @@ class Interview:
             self.say(line, name=f"feedback-{i + 1}")
         self.s.status = "completed"
         self.event("interview_end", elapsed_s=round(self.elapsed(), 1))
-        tape = getattr(self.p.source, "tape", None)
+        tape = self.p.source.tape
         if tape is not None:
             tape.mark_now()
             tape.close()

@@ -10,16 +10,20 @@ turn) before anything else happens with it.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mockinterview.errors import AudioError
 from mockinterview.schema import Transcript
 from mockinterview.speech.audio import SAMPLE_RATE, load_audio, write_wav
+
+if TYPE_CHECKING:
+    from mockinterview.speech.tape import SessionTape
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus", ".webm", ".aac"}
 
@@ -47,16 +51,41 @@ class CapturedAnswer:
 
 
 class AnswerSource(Protocol):
+    """Where answers come from: microphone | audio files | typed text | synthetic candidate.
+
+    Declares everything the flow uses: ``tape`` (the whole-session recording, microphone
+    sessions only), ``meter`` (the input level the UI draws while listening), ``on_warning`` (the
+    flow sets it to speak "about N seconds left") and ``muted()`` (half duplex: what is captured
+    while the interviewer speaks becomes silence). :class:`QuietSource` gives the defaults of a
+    source with no device.
+    """
+
     kind: str
+    tape: SessionTape | None
+    meter: Any
+    on_warning: Callable[[float], None] | None
 
     def capture(self, req: AnswerRequest) -> CapturedAnswer: ...
+
+    def muted(self) -> contextlib.AbstractContextManager[None]: ...
+
+
+class QuietSource:
+    """Defaults for an answer source without a device: no tape, no meter, nothing to mute."""
+
+    tape: SessionTape | None = None
+    meter: Any = None
+    on_warning: Callable[[float], None] | None = None
+
+    def muted(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
 
 def audio_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
 
 
-class FileAnswers:
+class FileAnswers(QuietSource):
     """Answer N is the N-th audio file (sorted by name) in a folder."""
 
     kind = "files"
@@ -83,7 +112,7 @@ class FileAnswers:
                               events=[("speech_start", t0), ("end_of_turn", time.monotonic())])
 
 
-class TextAnswers:
+class TextAnswers(QuietSource):
     """Typed answers: from a prompt function (the terminal) or a scripted list."""
 
     kind = "text"

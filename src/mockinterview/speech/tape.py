@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from mockinterview.clock import REAL_CLOCK, Clock
 from mockinterview.speech.audio import SAMPLE_RATE, load_audio
 from mockinterview.speech.capture import CrashSafeWav
 
@@ -27,10 +26,10 @@ from mockinterview.speech.capture import CrashSafeWav
 class SessionTape:
     """``audio/session.wav`` for one session. Thread-safe; use as a context manager."""
 
-    def __init__(self, path: str | os.PathLike, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, path: str | os.PathLike, clock: Clock = REAL_CLOCK,
                  flush_s: float = 1.0):
         self.clock = clock
-        self.t0 = clock()
+        self.t0 = clock.now()
         self.wav = CrashSafeWav(path, SAMPLE_RATE, flush_s=flush_s)
         self._lock = threading.Lock()
 
@@ -68,7 +67,7 @@ class SessionTape:
 
     def mark_now(self) -> None:
         """Pad silence up to now (call before closing so the tape ends at the session end)."""
-        self.seek_to(self.clock())
+        self.seek_to(self.clock.now())
 
     def close(self) -> Path:
         return self.wav.close()

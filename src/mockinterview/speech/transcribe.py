@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -100,13 +101,20 @@ def skipped_speech(audio: np.ndarray, transcript: Transcript, offset_s: float = 
     return total
 
 
+AudioScorer = Callable[[str], float]
+"""log-probability (nats) of a text as the transcription of the audio it was made for"""
+
+
 class Transcriber(Protocol):
-    """The speech-to-text seam."""
+    """The speech-to-text seam: whole-file decoding, and the audio scorer the vocabulary's
+    verification pass uses (:func:`mockinterview.vocab.verify`)."""
 
     name: str
 
     def transcribe(self, audio: np.ndarray | str | os.PathLike,
                    options: TranscribeOptions | None = None) -> Transcript: ...
+
+    def scorer(self, audio: np.ndarray) -> AudioScorer: ...
 
 
 def embedded_model_path() -> Path:
@@ -278,7 +286,7 @@ class WhisperTranscriber:
         text = " ".join(s.text for s in segments if s.text).strip()
         return Transcript(text=text, segments=segments, duration_s=round(duration, 3))
 
-    def scorer(self, audio: np.ndarray):
+    def scorer(self, audio: np.ndarray) -> AudioScorer:
         """A function giving the log-probability (nats) of a text as the transcription of
         ``audio`` (at most 30 s), under this model with teacher forcing.
 

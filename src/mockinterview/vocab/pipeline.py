@@ -29,9 +29,8 @@ def transcribe_with_vocabulary(transcriber, audio, terms: Sequence[str], options
                                check_audio: bool = True) -> Transcript:
     """Plain decoding, biased decoding, guarded fusion, correction, then acoustic verification:
     what the interview does with every recorded answer. ``transcriber`` is a
-    :class:`~mockinterview.speech.transcribe.WhisperTranscriber` (anything with ``transcribe(audio,
-    options)`` and ``options``; with a ``scorer(samples)`` method too, and ``check_audio``,
-    the verified pass runs);
+    :class:`~mockinterview.speech.transcribe.Transcriber` (its ``scorer`` scores the verified
+    pass's proposals against the audio; ``check_audio=False`` skips that pass);
     ``options`` its TranscribeOptions; ``audio`` a path or 16 kHz float32 samples; ``terms`` the
     question's vocabulary; ``wider_terms`` more terms the verified pass may propose (the bank's,
     :func:`bank_terms`). With no terms this is plain decoding. The result's ``raw_text`` is the
@@ -55,7 +54,6 @@ def transcribe_with_vocabulary(transcriber, audio, terms: Sequence[str], options
         biased = transcriber.transcribe(audio, replace(base, hotwords=hot))
         plain = fuse(plain, biased, terms, fusion)
     out = correct(plain, terms, correction)
-    scorer = getattr(transcriber, "scorer", None)
-    if check_audio and scorer is not None:
-        out = verify(out, audio, scorer, terms, wider_terms, biased, verification)
+    if check_audio:
+        out = verify(out, audio, transcriber.scorer, terms, wider_terms, biased, verification)
     return respell(out, terms, wider_terms)
