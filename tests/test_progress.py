@@ -49,10 +49,19 @@ def test_progress_trend_index_and_chart(recordings, bank, tmp_path):
     assert rebuild_index(recordings) == []
     assert index_snapshot(recordings) == live
 
-    chart = tmp_path / "progress.png"
+    chart = tmp_path / "progress.svg"
     result = CliRunner().invoke(app, ["progress", "--chart", str(chart)])
     assert result.exit_code == 0, result.output
-    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import xml.etree.ElementTree as ET
+
+    svg = ET.fromstring(chart.read_text())  # well-formed, self-contained SVG
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    lines = svg.findall(".//s:polyline", ns)
+    sections = {t.findtext("s:title", namespaces=ns) for t in lines}
+    assert "technical" in sections
+    n_sessions = len(trends(recordings)["section"]["technical"])
+    technical = next(p for p in lines if p.findtext("s:title", namespaces=ns) == "technical")
+    assert len(technical.get("points").split()) == n_sessions >= 2
     assert "technical" in result.output and "↑" in result.output
 
 

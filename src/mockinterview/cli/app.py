@@ -689,8 +689,8 @@ def annotate(
 
 @app.command()
 def progress(
-    chart: Path = typer.Option(None, help="where to write the chart PNG "
-                                          "(default: <recordings>/progress.png)"),
+    chart: Path = typer.Option(None, help="where to write the chart SVG "
+                                          "(default: <recordings>/progress.svg)"),
     rebuild: bool = typer.Option(False, help="rebuild the index from the session folders"),
 ) -> None:
     """Trend of each criterion and section across sessions, in a table and a chart."""
@@ -715,7 +715,7 @@ def progress(
             arrow = "[green]↑[/]" if s > 0.1 else "[red]↓[/]" if s < -0.1 else "→"
             table.add_row(name, " ".join(f"{v:.1f}" for _, v in points), f"{arrow} {s:+.2f}")
         console.print(table)
-    out = trend_chart(data, chart or rec / "progress.png")
+    out = trend_chart(data, chart or rec / "progress.svg")
     console.print(f"Chart: [bold]{escape(str(out))}[/]")
 
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from html import escape
 from pathlib import Path
 
 from mockinterview.bank import Bank
 from mockinterview.errors import SessionError
 from mockinterview.session.plan import History
-from mockinterview.store import find_session, iter_sessions, load_session, open_index
+from mockinterview.store import (
+    atomic_write_text,
+    find_session,
+    iter_sessions,
+    load_session,
+    open_index,
+)
 
 
 def recent_history(recordings: Path, role: str, last_n: int = 3) -> History:
@@ -80,31 +87,66 @@ def trends(recordings: Path) -> dict[str, dict[str, list[tuple[str, float]]]]:
     return out
 
 
+# one colour per series, colour-blind safe (Okabe-Ito), then repeated with dashes
+_PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
+            "#000000"]
+
+
+def _panel(series: dict[str, list[tuple[str, float]]], title: str, x0: int, width: int,
+           height: int) -> list[str]:
+    """One panel of the trend chart: mean level (1-5) per session, a polyline per series."""
+    left, right, top, bottom = 40, 10, 28, 34
+    pw, ph = width - left - right, height - top - bottom
+    n = max((len(p) for p in series.values()), default=1)
+
+    def x(i: int) -> float:
+        return x0 + left + (pw * i / (n - 1) if n > 1 else pw / 2)
+
+    def y(v: float) -> float:
+        return top + ph * (5.0 - min(5.0, max(1.0, v))) / 4.0
+
+    out = [f'<text x="{x0 + width / 2:.0f}" y="16" text-anchor="middle" '
+           f'font-weight="bold">{escape(title)}</text>']
+    for lvl in range(1, 6):
+        out.append(f'<line x1="{x0 + left}" x2="{x0 + left + pw}" y1="{y(lvl):.1f}" '
+                   f'y2="{y(lvl):.1f}" stroke="#ddd"/>'
+                   f'<text x="{x0 + left - 6}" y="{y(lvl) + 4:.1f}" text-anchor="end">{lvl}</text>')
+    out.append(f'<text x="{x0 + left + pw / 2:.0f}" y="{height - 6}" text-anchor="middle">'
+               f'session (1-{n})</text>')
+    for k, (name, points) in enumerate(sorted(series.items())):
+        colour = _PALETTE[k % len(_PALETTE)]
+        dash = ' stroke-dasharray="5 3"' if k >= len(_PALETTE) else ""
+        coords = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v) in enumerate(points))
+        out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} '
+                   f'points="{coords}"><title>{escape(name)}</title></polyline>')
+        for i, (sid, v) in enumerate(points):
+            out.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
+                       f'<title>{escape(name)}: {v:.2f} ({escape(sid)})</title></circle>')
+    return out
+
+
 def trend_chart(data: dict[str, dict[str, list[tuple[str, float]]]], path: Path) -> Path:
-    """Draw the trend of every criterion and section across sessions as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    for ax, kind in zip(axes, ("criterion", "section"), strict=True):
-        for name, points in sorted(data[kind].items()):
-            ax.plot(range(1, len(points) + 1), [v for _, v in points], marker="o", label=name)
-        ax.set_title(f"Mean level per {kind}")
-        ax.set_xlabel("session")
-        ax.set_ylabel("level (1-5)")
-        ax.set_ylim(0.8, 5.2)
-        ax.grid(alpha=0.3)
-        if data[kind]:
-            ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    import os
-
-    os.replace(tmp, path)
+    """Draw the trend of every criterion and section across sessions as a self-contained SVG
+    (the report's charts are SVG too: one way to draw, no plotting library to install)."""
+    panel_w, panel_h = 480, 300
+    names = sorted(set(data["criterion"]) | set(data["section"]))
+    legend_h = 18 * ((len(names) + 2) // 3) + 10
+    width, height = 2 * panel_w, panel_h + legend_h
+    body = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11" '
+            'role="img"><title>Mean level per criterion and section across sessions</title>',
+            f'<rect width="{width}" height="{height}" fill="white"/>']
+    body += _panel(data["criterion"], "Mean level per criterion", 0, panel_w, panel_h)
+    body += _panel(data["section"], "Mean level per section", panel_w, panel_w, panel_h)
+    for kind in ("criterion", "section"):
+        for k, name in enumerate(sorted(data[kind])):
+            i = len([b for b in body if b.startswith("<g class=\"legend\"")])
+            lx, ly = 20 + (i % 3) * (width // 3), panel_h + 14 + 18 * (i // 3)
+            body.append(f'<g class="legend"><rect x="{lx}" y="{ly - 9}" width="12" height="10" '
+                        f'fill="{_PALETTE[k % len(_PALETTE)]}"/><text x="{lx + 16}" y="{ly}">'
+                        f'{escape(name)} ({kind})</text></g>')
+    body.append("</svg>")
+    atomic_write_text(path, "\n".join(body) + "\n")
     return path
 
 
@@ -125,7 +167,6 @@ def write_ics(path: Path, when: str, title: str, description: str) -> Path:
     """A one-event iCalendar file (RFC 5545) for the planned follow-up session."""
     from datetime import date, datetime
 
-    from mockinterview.store import atomic_write_text
 
     try:
         d = date.fromisoformat(when)
