@@ -13,9 +13,10 @@ import soundfile as sf
 
 from mockinterview.errors import AudioError
 from mockinterview.speech.audio import load_audio
-from mockinterview.speech.capture import CaptureOptions, MicAnswers, list_devices, mic_check
+from mockinterview.speech.capture import CaptureOptions
 from mockinterview.speech.endpoint import EndpointOptions
 from mockinterview.speech.listen import AnswerRequest
+from mockinterview.speech.microphone import MicAnswers, list_devices, mic_check
 from mockinterview.speech.tape import SessionTape
 from mockinterview.testing.virtual_audio import VirtualAudio, virtual_audio_fixture
 from mockinterview.textnorm import wer

@@ -13,7 +13,7 @@ from mockinterview.config import load_config
 from mockinterview.runner import RunOptions, new_session, run_interview
 from mockinterview.session.flow import RecordingUI
 from mockinterview.session.plan import make_plan
-from mockinterview.speech.capture import MicAnswers
+from mockinterview.speech.microphone import MicAnswers
 from mockinterview.testing.virtual_audio import virtual_audio_fixture
 from mockinterview.textnorm import wer
 

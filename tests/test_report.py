@@ -10,7 +10,6 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from report_sessions import build_hostile_session, build_typed_session
 from typer.testing import CliRunner
 
 from mockinterview.cli.app import app
@@ -23,6 +22,7 @@ from mockinterview.review.report import (
 )
 from mockinterview.schema import Event, Plan, PlannedSection, Session, Transcript, Turn
 from mockinterview.store import load_session, save_session
+from mockinterview.testing.sessions import build_hostile_session, build_typed_session
 
 
 def test_report_is_self_contained_with_a_strict_policy(recordings):

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from report_sessions import HOSTILE, build_hostile_session, build_spoken_session
 
 from mockinterview.review.report import write_feedback_md, write_report
 from mockinterview.review.server import serve
 from mockinterview.store import load_session
+from mockinterview.testing.sessions import HOSTILE, build_hostile_session, build_spoken_session
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

@@ -43,7 +43,7 @@ def run_checks(cfg: Config, mic: bool = False) -> list[tuple[str, bool, str]]:
             out.append(("audio devices", False, f"PortAudio error: {e}"))
     if mic:
         try:
-            from mockinterview.speech.capture import mic_check
+            from mockinterview.speech.microphone import mic_check
 
             r = mic_check(2.0)
             out.append(("microphone", bool(getattr(r, "ok", False)), str(r)))

@@ -21,6 +21,7 @@ from .common import SPEECH
 from .ledger import record
 
 capture = pytest.importorskip("mockinterview.speech.capture")
+microphone = pytest.importorskip("mockinterview.speech.microphone")
 va_mod = pytest.importorskip("mockinterview.testing.virtual_audio")
 
 TYPED = "and then we shipped it after an A/B test"
@@ -55,8 +56,8 @@ def test_microphone_vanishes_mid_answer(virtual_audio, recordings, bank, transcr
         return TYPED
 
     threading.Thread(target=saboteur, daemon=True).start()
-    mic = capture.MicAnswers(transcriber,
-                             options=capture.CaptureOptions(enter_ends=False, stall_s=1.0))
+    mic = microphone.MicAnswers(transcriber,
+                                options=capture.CaptureOptions(enter_ends=False, stall_s=1.0))
     ui = RecordingUI()
     run_interview(cfg, session, folder, mic, RunOptions(engine="offline", play=False), ui=ui,
                   bank=bank, clock=SimulatedClock(), transcriber=transcriber,

@@ -278,7 +278,7 @@ def _source(cfg, text: bool, answers: Path | None):
     if answers:
         return FileAnswers(answers)
     try:
-        from mockinterview.speech.capture import MicAnswers
+        from mockinterview.speech.microphone import MicAnswers
     except ImportError as e:
         fail(f"live microphone capture is unavailable ({e}); use --text or --answers DIR")
     return MicAnswers.from_config(cfg)
@@ -543,7 +543,7 @@ def doctor(mic: bool = typer.Option(False, help="also record 2 s from the microp
 @app.command()
 def devices() -> None:
     """List audio input and output devices (for --input-device / --output-device)."""
-    from mockinterview.speech.capture import list_devices
+    from mockinterview.speech.microphone import list_devices
 
     devs = list_devices()
     if not devs:

@@ -490,7 +490,8 @@ def build_view(session: Session, session_dir: Path,
 
 
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("mockinterview.review", "templates"), autoescape=True,
+    env = Environment(loader=PackageLoader("mockinterview", "review/templates"),
+                      autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = _num
     env.filters["mmss"] = _fmt_s

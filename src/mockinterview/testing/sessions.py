@@ -1,4 +1,4 @@
-"""Session folders for the report and review tests.
+"""Session folders for report, review and coach tests (shipped like the other harnesses).
 
 ``build_spoken_session`` makes a real one: questions and answers spoken by pyttsx3 into WAVs, the
 answers transcribed by the real faster-whisper model (word timestamps), delivery measured from
