@@ -99,7 +99,7 @@ def _words_to_numbers(tokens: list[str]) -> list[str]:
             continue
         total = 0  # completed thousands/millions
         current = 0  # the part below the last scale
-        last = None  # "unit", "teen", "tens", "scale": what the previous token was
+        last: str | None = None  # "unit", "teen", "tens", "scale": the previous token
         j = i
         while j < n:
             t = tokens[j]

@@ -298,7 +298,7 @@ class OfflineBrain:
             level = 5
         if len(tokens) < 40:
             level = min(level, 2)
-        order = sorted(arc, key=arc.get)
+        order = sorted(arc, key=lambda part: arc[part])
         return max(1, level), "arc: " + (" → ".join(order) or "no parts"), []
 
     def _communication(self, deliveries: list[Delivery], tokens: Tokens

@@ -71,7 +71,7 @@ def trends(recordings: Path) -> dict[str, dict[str, list[tuple[str, float]]]]:
     for _folder, s in iter_sessions(recordings):
         if isinstance(s, SessionError) or not s.latest_scores:
             continue
-        by_c: dict[str, list[int]] = defaultdict(list)
+        by_c: dict[str, list[float]] = defaultdict(list)
         by_s: dict[str, list[float]] = defaultdict(list)
         for qs in s.latest_scores:
             by_s[qs.section].append(qs.overall)

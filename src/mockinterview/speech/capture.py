@@ -272,7 +272,8 @@ class AnswerPipeline:
             self.frames_done += 1
             self.endpoint.on_frame(t0, t0 + FRAME / SR, speech)
         audio_t = self.samples / SR
-        if not was_started and self.endpoint.speech_started:
+        if (not was_started and self.endpoint.speech_started
+                and self.endpoint.speech_start_t is not None):
             # stamp at the moment the sample was captured: the block's end is ``now``
             self._event("speech_start", now - (audio_t - self.endpoint.speech_start_t))
             if self.meter is not None:
@@ -318,7 +319,7 @@ class AnswerPipeline:
         order = {"speech_start": 0, "length_warning": 1, "last_voiced": 2, "end_of_turn": 3,
                  "transcript_final": 4}
         self.events.sort(key=lambda e: (e[1], order.get(e[0], 9)))
-        stats = {
+        stats: dict[str, Any] = {
             "end_reason": self.end_reason,
             "silence_window_s": self.endpoint.window_s,
             "samples": self.samples,

@@ -170,7 +170,7 @@ class StreamingTranscriber:
                 job = None
                 while not self._closed and (job := self._next_job()) is None:
                     self._cv.wait(timeout=0.5)
-                if self._closed:
+                if self._closed or job is None:
                     return
             self._do(job)
 
@@ -236,7 +236,7 @@ class StreamingTranscriber:
                       and (lv + 1) * FRAME <= spec.end and n - spec.end < SR * 5)
             rest = None if usable else self._audio[c:n].copy()
             segments = list(self._segments)
-        if usable:
+        if usable and spec is not None:
             segments.extend(spec.segments)
         elif rest is not None and (lv + 1) * FRAME > c:
             # more than one window may be left if the worker fell behind: faster-whisper then

