@@ -70,6 +70,9 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def main() -> None:
+    import os
+
+    os.umask(0o077)  # recordings, reports, code and locks are private to their owner
     try:
         app()
     except MockInterviewError as e:
@@ -393,6 +396,80 @@ def sessions() -> None:
         table.add_row(folder.name, s.status, s.plan.role, s.plan.level, str(s.plan.minutes),
                       str(answers), overall)
     console.print(table)
+
+
+@app.command()
+def delete(
+    sessions: list[str] = typer.Argument(..., help="session folders, ids, or 'latest'"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
+) -> None:
+    """Delete sessions: their folders (audio, transcripts, reports, code) and index rows."""
+    from mockinterview.archive import delete_session
+    from mockinterview.store import find_session
+
+    rec = _cfg().recordings_dir()
+    folders = [find_session(rec, s) for s in sessions]
+    if not yes:
+        names = ", ".join(f.name for f in folders)
+        if not typer.confirm(f"Delete {len(folders)} session(s) ({names}) for good?"):
+            raise typer.Exit(1)
+    for f in folders:
+        delete_session(rec, f)
+        console.print(f"deleted {escape(f.name)}")
+
+
+@app.command()
+def prune(
+    keep_days: int = typer.Option(None, "--keep-days", min=1,
+                                  help="keep this many days (default: [privacy] keep_days)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="list what would be deleted"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
+) -> None:
+    """Delete sessions older than the retention setting ([privacy] keep_days in the config)."""
+    from mockinterview.archive import delete_session, expired
+
+    cfg = _cfg()
+    days = keep_days or cfg.privacy.keep_days
+    if days is None:
+        fail("prune: no retention set; pass --keep-days N or set [privacy] keep_days "
+             f"in {cfg.source}")
+    rec = cfg.recordings_dir()
+    old = expired(rec, days)
+    for e in old:
+        console.print(f"{'would delete' if dry_run else 'deleting'} {escape(e.folder.name)} "
+                      f"({e.age_days:.0f} days old)")
+    if not old:
+        console.print(f"no session is older than {days} days")
+    if dry_run or not old:
+        return
+    if not yes and not typer.confirm(f"Delete {len(old)} session(s) for good?"):
+        raise typer.Exit(1)
+    for e in old:
+        delete_session(rec, e.folder)
+
+
+@app.command("export")
+def export_cmd(
+    session: str = typer.Argument(..., help="session folder, id, or 'latest'"),
+    dest: Path = typer.Argument(..., help="the .zip file to write"),
+) -> None:
+    """Pack a session (audio, transcripts, scores, reports) with SHA-256 checksums of each file."""
+    from mockinterview.archive import export_session
+    from mockinterview.store import find_session
+
+    folder = find_session(_cfg().recordings_dir(), session)
+    out = export_session(folder, dest)
+    console.print(f"exported {escape(folder.name)} to {escape(str(out))} "
+                  "(it holds your recorded answers: keep it private)")
+
+
+@app.command("import")
+def import_cmd(archive: Path = typer.Argument(..., help="a .zip written by `export`")) -> None:
+    """Unpack an exported session into the recordings folder, checking every file's checksum."""
+    from mockinterview.archive import import_session
+
+    dest = import_session(archive, _cfg().recordings_dir())
+    console.print(f"imported {escape(dest.name)}")
 
 
 @app.command()

@@ -115,7 +115,8 @@ def write_wav(path: str | os.PathLike, samples: np.ndarray, sr: int = SAMPLE_RAT
     pcm = samples if samples.dtype == np.int16 else to_int16(samples)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        with wave.open(str(tmp), "wb") as w:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as raw, wave.open(raw, "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
             w.setframerate(sr)

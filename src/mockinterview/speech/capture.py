@@ -57,7 +57,9 @@ class CrashSafeWav:
         self._clock = clock
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+            # private to the candidate (0600), never through a symbolic link
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW,
+                               0o600)
         except OSError as e:
             raise AudioError(f"{self.path}: cannot create the recording ({e.strerror})") from None
         self.frames = 0  # samples written
