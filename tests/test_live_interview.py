@@ -1,5 +1,6 @@
 """A whole interview through the real microphone path: PulseAudio virtual source -> PortAudio ->
-MicAnswers -> the flow. The answer ends by itself and is transcribed; the session tape is written."""
+MicAnswers -> the flow. The answer ends by itself and is transcribed; the session tape is
+written."""
 
 from __future__ import annotations
 

@@ -58,21 +58,28 @@ def test_cli_transcribe_names_a_broken_file(tmp_path, transcriber):
 LONG_ANSWER = [
     "Gradient boosting builds an ensemble of shallow trees one after another.",
     "Each new tree is fitted to the residual errors of the trees before it.",
-    "The learning rate shrinks every tree's contribution, which slows training but helps generalisation.",
+    "The learning rate shrinks every tree's contribution, which slows training but helps"
+    " generalisation.",
     "Random forests, in contrast, train deep trees independently on bootstrap samples.",
     "Averaging many decorrelated trees mainly reduces variance rather than bias.",
-    "In practice I tune the number of trees together with the learning rate, using early stopping on a validation set.",
-    "Regularisation matters too: limiting the depth, subsampling rows and columns, and penalising leaf weights.",
+    "In practice I tune the number of trees together with the learning rate, using early stopping"
+    " on a validation set.",
+    "Regularisation matters too: limiting the depth, subsampling rows and columns, and penalising"
+    " leaf weights.",
     "For a credit risk project we compared both methods on three years of loan data.",
-    "The boosted model improved the area under the curve from point seven eight to point eight three.",
+    "The boosted model improved the area under the curve from point seven eight to point eight"
+    " three.",
     "However, it was more sensitive to noisy labels, so we cleaned the training set carefully.",
-    "Interpretability was a requirement, so we reported feature importance and partial dependence plots.",
+    "Interpretability was a requirement, so we reported feature importance and partial dependence"
+    " plots.",
     "We also checked calibration, because the business used the scores as probabilities.",
     "Isotonic regression on a held out fold fixed most of the calibration error.",
-    "Monitoring in production tracked the population stability index of the top features every week.",
+    "Monitoring in production tracked the population stability index of the top features every"
+    " week.",
     "When drift crossed a threshold, an alert asked the team to review and retrain the model.",
     "Latency was not an issue, since scoring ran in a nightly batch job.",
-    "If I had to serve it online, I would export the trees and cache the most common feature vectors.",
+    "If I had to serve it online, I would export the trees and cache the most common feature"
+    " vectors.",
     "Overall, boosting gave the best accuracy, while the forest was the safer baseline.",
     "My main lesson was to invest in evaluation before trying ever more complex models.",
     "Next time I would start with a simple logistic regression as a reference point.",

@@ -404,7 +404,8 @@ def test_scorer_prefers_what_was_said(transcriber, tmp_path) -> None:
 
 
 @pytest.mark.parametrize("heard,expected", [
-    ("gradient boosting like XGBoost or light GBM, built", "gradient boosting like XGBoost or LightGBM, built"),
+    ("gradient boosting like XGBoost or light GBM, built",
+     "gradient boosting like XGBoost or LightGBM, built"),
     ("Q LoRA goes further", "QLoRA goes further"),
     ("then we re rank them", "then we rerank them"),
     # unchanged: the term's own words, common words, letters that are not the term's

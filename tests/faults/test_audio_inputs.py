@@ -129,7 +129,8 @@ def test_transcribe_command_transcribes_or_names_each_bad_file(inputs, transcrib
     r = run_inproc(["transcribe", "--json", "--beam-size", "1", *paths], capsys)
     import json
 
-    results = {json.loads(x)["file"]: json.loads(x) for x in r.out.splitlines() if x.startswith("{")}
+    results = {json.loads(x)["file"]: json.loads(x)
+               for x in r.out.splitlines() if x.startswith("{")}
     errors = [x for x in r.err.splitlines() if x.startswith("error:")]
     assert "Traceback" not in r.err, r.err
     assert r.code == 2, "some inputs are bad, so the command must end with status 2"

@@ -123,7 +123,8 @@ def item_diff_table(base: CalibrationReport, new: CalibrationReport, base_label:
     table = Table(title="Answers whose predicted grade changed")
     for col in ("line", "question", "coach", base_label, new_label, "diff"):
         table.add_column(escape(col))
-    pairs = [(b, n) for b, n in zip(base.items, new.items, strict=True) if b.predicted != n.predicted]
+    pairs = [(b, n) for b, n in zip(base.items, new.items, strict=True)
+             if b.predicted != n.predicted]
     for b, n in pairs[:limit]:
         table.add_row(str(b.line), escape(n.question_id), str(b.grade), str(b.predicted),
                       str(n.predicted), _diff(n.predicted - b.predicted))

@@ -90,7 +90,8 @@ class EndpointOptions:
     - ``short_min_words=8``: an answer of fewer words gets the long window even after a full stop:
       Whisper punctuates every pause ("And so, my fellow Americans."), and a candidate who has said
       five words has rarely finished.
-    - ``min_speech_s=0.15``: voiced audio needed before the answer counts as started (ignores clicks).
+    - ``min_speech_s=0.15``: voiced audio needed before the answer counts as started (ignores
+      clicks).
     - ``no_speech_timeout_s=20``: end the turn with reason ``no-speech`` if nothing was said.
     """
 

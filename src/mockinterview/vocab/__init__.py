@@ -16,14 +16,14 @@ vocabulary the bank expects for the question being answered (never by a list of 
    word timestamps) that sound alike. Hallucinated insertions, loops and dropped spans of the biased
    pass cannot reach the result.
 3. **Correction** (:func:`correct`): a conservative pass that maps near misses to expected terms by
-   sound-alike (Metaphone keys of the spoken form, with letters and digits spelled the way people say
-   them) and edit distance over word sequences of 1-4 words ("regular nation" -> "regularization",
-   "ex g boost" -> "XGBoost", "el two" -> "L2"). Conservative by construction: a single common
-   English word is never replaced; a sequence of common words only when it sounds like the term
-   as a whole; letters only change in words the decoder itself was unsure of (word probability);
-   a correction never just adds or drops words or changes an inflection; function words are only
-   absorbed by spelled acronyms when they sound like letters ("are a g" -> RAG). With the whole
-   bank's vocabulary it changes nothing in the real human clips of ``../shared/speech``.
+   sound-alike (Metaphone keys of the spoken form, with letters and digits spelled the way people
+   say them) and edit distance over word sequences of 1-4 words ("regular nation" ->
+   "regularization", "ex g boost" -> "XGBoost", "el two" -> "L2"). Conservative by construction: a
+   single common English word is never replaced; a sequence of common words only when it sounds like
+   the term as a whole; letters only change in words the decoder itself was unsure of (word
+   probability); a correction never just adds or drops words or changes an inflection; function
+   words are only absorbed by spelled acronyms when they sound like letters ("are a g" -> RAG). With
+   the whole bank's vocabulary it changes nothing in the real human clips of ``../shared/speech``.
 
 4. **Acoustic verification** (:func:`verify`): looser proposals (sound-alike matches with the
    question's terms and the whole bank's, and every stretch where the biased decoding heard

@@ -1,4 +1,4 @@
-"""Term lists: the vocabulary a question (or the whole bank) expects, and hotwords for biased decoding.
+"""Term lists: the vocabulary a question (or the bank) expects, and hotwords for biased decoding.
 
 Part of the vocabulary pipeline; see :mod:`mockinterview.vocab`.
 """
@@ -65,7 +65,8 @@ def _prepared(terms: tuple[str, ...]) -> list[_Term]:
     return _prepare(terms)
 
 
-_ACRONYM_RE = re.compile(r"\b(?:[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*|[A-Za-z]+\d+[A-Za-z0-9]*|[a-z]+[A-Z]\w*)\b")
+_ACRONYM_RE = re.compile(r"\b(?:[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*|[A-Za-z]+\d+[A-Za-z0-9]*"
+                         r"|[a-z]+[A-Z]\w*)\b")
 _LETTER_COMPOUND_RE = re.compile(r"(?<![\w-])[A-Za-z][-/][A-Za-z]\w*")  # k-means, t-SNE, A/B
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]")
 

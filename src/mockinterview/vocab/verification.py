@@ -91,7 +91,8 @@ def _known(word: str, vocab_words: set[str]) -> bool:
                for t in toks)
 
 
-def _windows(words: list[_W], duration: float, window_s: float) -> list[tuple[int, int, float, float]]:
+def _windows(words: list[_W], duration: float,
+             window_s: float) -> list[tuple[int, int, float, float]]:
     """(first word, last word + 1, start s, end s) windows of at most ``window_s``, cut in the
     widest gap between words in the second half of each window."""
     out = []
