@@ -73,7 +73,7 @@ def run_checks(cfg: Config, mic: bool = False) -> list[tuple[str, bool, str]]:
     # LLM endpoint
     if cfg.llm_configured():
         try:
-            from mockinterview.interviewer.llm import check_endpoint
+            from mockinterview.interviewer.client import check_endpoint
 
             problems = check_endpoint(cfg)
             out.append(("LLM endpoint", not problems,
