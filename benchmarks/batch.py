@@ -30,8 +30,8 @@ CLIPS = ["jfk.flac", "ljspeech_LJ001-0001.wav", "ls_test_1995-1837-0001.wav",
 
 
 def make_sessions(rec: Path, n: int) -> list[Path]:
-    from mockinterview.audio import load_audio, write_wav
-    from mockinterview.models import Plan, PlannedSection, Session, Transcript, Turn
+    from mockinterview.schema import Plan, PlannedSection, Session, Transcript, Turn
+    from mockinterview.speech.audio import load_audio, write_wav
     from mockinterview.store import save_session
 
     clips = [load_audio(SPEECH / c) for c in CLIPS]

@@ -32,11 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def template_session(work: Path) -> str:
     """session.json of one real, scored interview (typed answers to the demo's questions)."""
     from mockinterview.bank import load_bank
+    from mockinterview.clock import SimulatedClock
     from mockinterview.config import load_config
     from mockinterview.demo import DEMO_ANSWERS, demo_plan
-    from mockinterview.flow import RecordingUI, SimulatedClock
-    from mockinterview.listen import TextAnswers
     from mockinterview.runner import RunOptions, new_session, run_interview
+    from mockinterview.session.flow import RecordingUI
+    from mockinterview.speech.listen import TextAnswers
 
     os.environ["MOCKINTERVIEW_RECORDINGS"] = str(work / "template")
     bank = load_bank()
@@ -96,7 +97,7 @@ def cold(rec: Path) -> None:
 
 
 def measure(sizes: list[int], old_max: int) -> dict:
-    from mockinterview.progress import trends
+    from mockinterview.session.progress import trends
 
     out: dict = {"sizes": {}}
     with tempfile.TemporaryDirectory(prefix="mi-history-") as tmp:

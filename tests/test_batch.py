@@ -17,9 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from mockinterview.audio import load_audio, write_wav
 from mockinterview.cli import app
-from mockinterview.coach import rescore_session
 from mockinterview.coach.batch import (
     BatchOptions,
     RayPool,
@@ -29,9 +27,10 @@ from mockinterview.coach.batch import (
     resolve_sessions,
     run_batch,
 )
+from mockinterview.coach.core import rescore_session
 from mockinterview.config import load_config
 from mockinterview.errors import BatchError
-from mockinterview.models import (
+from mockinterview.schema import (
     Plan,
     PlannedSection,
     QuestionScore,
@@ -40,8 +39,9 @@ from mockinterview.models import (
     Transcript,
     Turn,
 )
+from mockinterview.speech.audio import load_audio, write_wav
+from mockinterview.speech.transcribe import TranscribeOptions, WhisperTranscriber
 from mockinterview.store import SESSION_FILE, load_session, save_session
-from mockinterview.transcribe import TranscribeOptions, WhisperTranscriber
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEECH = ROOT.parent / "shared" / "speech"
@@ -253,7 +253,7 @@ def test_sessions_by_id_glob_and_a_clear_error(generated, recordings):
 
 def test_without_ray_the_command_runs_in_process_and_says_so(generated, recordings):
     code = ("import sys; sys.modules['ray'] = None\n"  # as if the [scale] extra were absent
-            "from mockinterview.cli import main\n"
+            "from mockinterview.cli.app import main\n"
             "sys.argv = ['mockinterview', 'batch', 'rescore', '--all', '--json']\nmain()\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "MOCKINTERVIEW_RECORDINGS":
            str(recordings)}

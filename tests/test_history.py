@@ -14,13 +14,14 @@ from typer.testing import CliRunner
 
 from mockinterview import store
 from mockinterview.cli import app
+from mockinterview.clock import SimulatedClock
 from mockinterview.config import load_config
-from mockinterview.flow import RecordingUI, SimulatedClock
-from mockinterview.listen import TextAnswers
-from mockinterview.plan import make_plan
-from mockinterview.progress import trends
-from mockinterview.review import add_annotation
+from mockinterview.review.server import add_annotation
 from mockinterview.runner import RunOptions, new_session, run_interview
+from mockinterview.session.flow import RecordingUI
+from mockinterview.session.plan import make_plan
+from mockinterview.session.progress import trends
+from mockinterview.speech.listen import TextAnswers
 from mockinterview.store import SESSION_FILE, index_trends, list_sessions, sync_index
 
 WEAK = "I am not sure. It is something about data."
@@ -79,9 +80,11 @@ def reread(rec: Path) -> int:
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
     """A console wide enough that rich does not cut the ids (CI's console is 80 columns)."""
+    import importlib
+
     from rich.console import Console
 
-    from mockinterview import cli
+    cli = importlib.import_module("mockinterview.cli.app")  # the module (`cli.app` is the app)
 
     monkeypatch.setattr(cli, "console", Console(width=200))
     monkeypatch.setattr(cli, "err_console", Console(width=400, stderr=True))

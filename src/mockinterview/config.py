@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from .errors import ConfigError
+from mockinterview.errors import ConfigError
 
 
 class _Strict(BaseModel):
@@ -53,6 +53,11 @@ class STTConfig(_Strict):
     verify: bool = True
 
 
+class PrivacyConfig(_Strict):
+    # sessions older than this many days are removed by `mockinterview prune` (None: keep all)
+    keep_days: int | None = Field(default=None, ge=1, le=36500)
+
+
 class Config(_Strict):
     recordings: Path | None = None
     rubrics: Path | None = None
@@ -62,6 +67,7 @@ class Config(_Strict):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     audio: AudioConfig = Field(default_factory=AudioConfig)
     stt: STTConfig = Field(default_factory=STTConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
 
     source: str = Field(default="defaults", exclude=True)
 

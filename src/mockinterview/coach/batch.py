@@ -12,8 +12,8 @@ How the job is cut and kept safe:
   does not hold the job back. Each actor keeps ``in_flight`` answers queued to hide the round trip.
 - **One writer per session file.** Workers only return results; this process (the driver) writes
   each session's ``session.json`` atomically once all of its answers are in, as a *new* version:
-  a :class:`~mockinterview.models.TranscriptionRun` beside the live transcripts, or a new
-  :class:`~mockinterview.models.ScoringRun` (as ``rescore`` does). Nothing is overwritten.
+  a :class:`~mockinterview.schema.TranscriptionRun` beside the live transcripts, or a new
+  :class:`~mockinterview.schema.ScoringRun` (as ``rescore`` does). Nothing is overwritten.
 - **Resumable.** The job lives in ``<recordings>/.jobs/<job id>/``: ``job.json`` (what the job
   does), ``answers/`` (each finished answer's result, written atomically as it arrives) and
   ``done.jsonl`` (one line per session written or failed). The job id is a hash of what the job
@@ -211,7 +211,7 @@ class TranscribeWorker:
     """
 
     def __init__(self, model: str | None, options: dict[str, Any], threads: int):
-        from mockinterview.transcribe import TranscribeOptions, WhisperTranscriber
+        from mockinterview.speech.transcribe import TranscribeOptions, WhisperTranscriber
 
         opts = dict(options)
         if isinstance(opts.get("temperature"), list):
@@ -223,7 +223,7 @@ class TranscribeWorker:
         return os.getpid()
 
     def run(self, payload: dict[str, Any]) -> dict[str, Any]:
-        from mockinterview.audio import load_audio
+        from mockinterview.speech.audio import load_audio
 
         start = time.perf_counter()
         suffix = Path(payload["name"]).suffix or ".wav"
@@ -242,7 +242,7 @@ class TranscribeKind:
     name = "transcribe"
 
     def __init__(self, model: str | None, options: Any = None, threads: int = 1):
-        from mockinterview.transcribe import EMBEDDED, TranscribeOptions
+        from mockinterview.speech.transcribe import EMBEDDED, TranscribeOptions
 
         self.model = model or EMBEDDED
         self.options = asdict(options or TranscribeOptions())
@@ -289,7 +289,7 @@ class TranscribeKind:
 
     def _write(self, folder: Path, plan: SessionPlan, results: dict[str, dict[str, Any]],
                job_id: str) -> str:
-        from mockinterview.models import Transcript, TranscriptionRun
+        from mockinterview.schema import Transcript, TranscriptionRun
 
         s = load_session(folder)
         for run in s.transcription_runs:
@@ -331,7 +331,7 @@ class RescoreWorker:
         return os.getpid()
 
     def brain(self, style: str):
-        from mockinterview.coach import make_scorer
+        from mockinterview.coach.core import make_scorer
 
         if style not in self.brains:
             self.brains[style] = make_scorer(self.cfg, self.engine, style)
@@ -354,7 +354,7 @@ class RescoreKind:
     def __init__(self, cfg: Any, engine: str = "offline", rubrics: Path | None = None,
                  prompts: Path | None = None):
         from mockinterview.bank import load_bank
-        from mockinterview.coach import make_scorer, prompts_dir, version_hashes, with_dirs
+        from mockinterview.coach.core import make_scorer, prompts_dir, version_hashes, with_dirs
 
         self.cfg = with_dirs(cfg, rubrics, prompts)
         self.engine = engine
@@ -373,7 +373,7 @@ class RescoreKind:
         return (self.cfg, self.engine)
 
     def plan(self, folder: Path) -> SessionPlan:
-        from mockinterview.coach import answer_contexts
+        from mockinterview.coach.core import answer_contexts
 
         s = load_session(folder)
         contexts, problems = answer_contexts(s, self.bank)
@@ -395,8 +395,8 @@ class RescoreKind:
 
     def _write(self, folder: Path, plan: SessionPlan, results: dict[str, dict[str, Any]],
                job_id: str) -> str:
-        from mockinterview.coach import next_run_id
-        from mockinterview.models import QuestionScore, ScoringRun
+        from mockinterview.coach.core import next_run_id
+        from mockinterview.schema import QuestionScore, ScoringRun
 
         s = load_session(folder)
         for run in s.scoring_runs:
