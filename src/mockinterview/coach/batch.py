@@ -502,9 +502,9 @@ class RayPool:
             self.started = True
         self.workers = options.workers
         self.in_flight = max(1, options.in_flight)
-        remote = ray.remote(num_cpus=1, max_restarts=options.retries,
+        remote: Any = ray.remote(num_cpus=1, max_restarts=options.retries,
                             max_task_retries=options.retries)(worker_class)
-        self.actors = [remote.remote(*args) for _ in range(options.workers)]
+        self.actors: list[Any] = [remote.remote(*args) for _ in range(options.workers)]
 
     def pids(self) -> list[int]:
         return self.ray.get([a.pid.remote() for a in self.actors])
