@@ -589,6 +589,7 @@ class BatchSummary:
     answers_resumed: int = 0  # results kept from an interrupted run
     audio_s: float = 0.0  # seconds of audio processed in this run
     elapsed_s: float = 0.0
+    worker_s: float = 0.0  # the workers' own time on the answers: / elapsed_s = parallelism
     worker_pids: list[int] = field(default_factory=list)
 
     @property
@@ -602,7 +603,7 @@ class BatchSummary:
                 "already_done": self.already_done, "skipped": self.skipped,
                 "failed": self.failed, "problems": self.problems, "answers": self.answers,
                 "answers_resumed": self.answers_resumed, "audio_s": round(self.audio_s, 2),
-                "elapsed_s": round(self.elapsed_s, 3),
+                "elapsed_s": round(self.elapsed_s, 3), "worker_s": round(self.worker_s, 3),
                 "audio_s_per_s": round(self.audio_per_s, 2)}
 
 
@@ -761,6 +762,7 @@ def run_batch(kind: Kind, folders: list[Path], recordings: Path, options: BatchO
                     results[item.session][item.key] = result
                     summary.answers += 1
                     summary.audio_s += item.audio_s
+                    summary.worker_s += float(result.get("seconds", 0.0))
                     if "pid" in result and result["pid"] not in summary.worker_pids:
                         summary.worker_pids.append(result["pid"])
                 prog.answers_done += 1
