@@ -497,8 +497,15 @@ class RayPool:
                              runtime_env={"env_vars": {"PYTHONPATH": path}})
             except Exception as e:  # noqa: BLE001 - Ray raises many types for "cannot connect"
                 where = options.address or "a local instance"
+                hint = ""
+                if (options.address or "").startswith("ray://") and \
+                        os.environ.get("RAY_AUTH_MODE") != "token":
+                    # measured with Ray 2.60: a head started by `ray start` wants the token, and
+                    # a client without RAY_AUTH_MODE=token never sends it (a timeout, not a "no")
+                    hint = ("; a cluster with token authentication needs RAY_AUTH_MODE=token and "
+                            "its token (~/.ray/auth_token or RAY_AUTH_TOKEN) here")
                 raise BatchError(f"--address {where}: cannot start or reach Ray "
-                                 f"({_one_line(e)})") from None
+                                 f"({_one_line(e)}){hint}") from None
             self.started = True
         self.workers = options.workers
         self.in_flight = max(1, options.in_flight)
