@@ -78,7 +78,9 @@ class BatchOptions:
       ``"auto"`` joins the cluster this machine belongs to; ``"ray://HOST:PORT"`` a remote one
       through Ray Client. Ignored in-process.
     - ``workers=2``: actors (each loads the model once). On 2 cores 2 workers with 1 decoding
-      thread each is the measured best (see benchmarks/batch.py).
+      thread each measured best: 5.73 audio s/s against 5.15 for one single-threaded worker and
+      4.65 for one worker with 2 threads (tiny.en; benchmarks/batch.py on the shared machine
+      at load 11, where the other jobs held the cores).
     - ``threads=0``: decoding threads per worker; 0 = the cores divided by the workers (>= 1).
     - ``in_flight=2``: answers queued per actor, so an actor never waits for the driver.
     - ``retries=3``: restarts of a dead actor and retries of its answers before the answer fails.
@@ -148,6 +150,14 @@ class Item:
     session: str  # the session folder's name
     payload: dict[str, Any]
     audio_s: float = 0.0
+    audio_path: Path | None = None  # read only when the answer is sent (never all at once)
+
+    def wire(self) -> dict[str, Any]:
+        """What travels to the worker: the payload, with the recording's bytes when it has one
+        (a 2-minute 16 kHz WAV is 3.8 MB: 2,500 h of them could never be held at once)."""
+        if self.audio_path is None:
+            return self.payload
+        return {**self.payload, "audio": self.audio_path.read_bytes()}
 
 
 @dataclass
@@ -268,7 +278,8 @@ class TranscribeKind:
             path = folder / t.answer_audio
             marks.append((t.index, t.answer_audio))
             try:
-                data = path.read_bytes()
+                if not path.is_file():
+                    raise FileNotFoundError(2, "no such file")
                 seconds = float(sf.info(str(path)).duration)
             except OSError as e:
                 problems.append(f"{path}: answer {t.index} recording cannot be read "
@@ -277,8 +288,8 @@ class TranscribeKind:
             except Exception:  # noqa: BLE001 - libsndfile raises several types; the worker
                 seconds = 0.0  # decodes other formats itself, or fails the answer clearly
             items.append(Item(key=f"{folder.name}/{_answer_key(t.index)}", session=folder.name,
-                              payload={"turn": t.index, "name": t.answer_audio, "audio": data},
-                              audio_s=seconds))
+                              payload={"turn": t.index, "name": t.answer_audio},
+                              audio_s=seconds, audio_path=path))
         return SessionPlan(folder=folder, items=items, fingerprint=_hash(marks),
                            problems=problems, order=[i.key for i in items])
 
@@ -447,7 +458,7 @@ class InProcessPool:
     def run(self, items: list[Item]) -> Iterator[tuple[Item, dict[str, Any] | str]]:
         for item in items:
             try:
-                yield item, self.worker.run(item.payload)
+                yield item, self.worker.run(item.wire())
             except MockInterviewError as e:
                 yield item, str(e).splitlines()[0]
             except Exception as e:  # noqa: BLE001 - one answer's failure never stops the job
@@ -520,17 +531,27 @@ class RayPool:
         ray = self.ray
         queue = list(reversed(items))  # pop() takes the next item from the end
         running: dict[Any, tuple[Item, int]] = {}
+        failed: list[tuple[Item, str]] = []
 
         def feed(actor_index: int) -> None:
-            if queue:
+            while queue:
                 item = queue.pop()
-                ref = self.actors[actor_index].run.remote(item.payload)
+                try:
+                    payload = item.wire()
+                except OSError as e:  # the recording went away since the job was planned
+                    failed.append((item, f"{item.audio_path}: cannot read ({e.strerror or e})"))
+                    continue
+                ref = self.actors[actor_index].run.remote(payload)
                 running[ref] = (item, actor_index)
+                return
 
         for _ in range(self.in_flight):  # one answer to each actor, then the next round
             for i in range(len(self.actors)):
                 feed(i)
-        while running:
+        while running or failed:
+            if failed:
+                yield failed.pop()
+                continue
             ready, _ = ray.wait(list(running), num_returns=1)
             ref = ready[0]
             item, actor_index = running.pop(ref)
@@ -714,18 +735,17 @@ def run_batch(kind: Kind, folders: list[Path], recordings: Path, options: BatchO
                                      else "no answered questions")
             continue
         plans[name] = plan
-    results: dict[str, dict[str, dict[str, Any]]] = {n: {} for n in plans}
+    finished: dict[str, set[str]] = {n: set() for n in plans}  # results live in the job folder
     todo: list[Item] = []
     for name, plan in plans.items():
         for item in plan.items:
-            kept = store.result(item.key)
-            if kept is not None:
-                results[name][item.key] = kept
+            if store.result(item.key) is not None:
+                finished[name].add(item.key)
                 summary.answers_resumed += 1
             else:
                 todo.append(item)
     todo.sort(key=lambda i: -i.audio_s)  # longest first: the last answers are the short ones
-    left = {n: sum(1 for i in p.items if i.key not in results[n]) for n, p in plans.items()}
+    left = {n: sum(1 for i in p.items if i.key not in finished[n]) for n, p in plans.items()}
     errors: dict[str, str] = {}
     prog = Progress(answers_total=len(todo), answers_done=0,
                     audio_total_s=sum(i.audio_s for i in todo), audio_done_s=0.0,
@@ -739,8 +759,15 @@ def run_batch(kind: Kind, folders: list[Path], recordings: Path, options: BatchO
             store.mark(name, status="failed", error=errors[name])
             prog.sessions_failed += 1
             return
+        results: dict[str, dict[str, Any]] = {}
+        for key in plan.order:
+            result = store.result(key)
+            if result is None:  # removed by hand since: the answer is done again next time
+                errors[name] = f"{key}: its result is missing from {store.answers}"
+                return finish(name)
+            results[key] = result
         try:
-            run_id = kind.write(plan.folder, plan, results[name], store.id)
+            run_id = kind.write(plan.folder, plan, results, store.id)
         except MockInterviewError as e:
             summary.failed[name] = str(e).splitlines()[0]
             store.mark(name, status="failed", error=summary.failed[name])
@@ -766,7 +793,7 @@ def run_batch(kind: Kind, folders: list[Path], recordings: Path, options: BatchO
                     result = {**result, "turn": item.payload.get("turn"),
                               "question": item.payload.get("question")}
                     store.save(item.key, result)
-                    results[item.session][item.key] = result
+                    finished[item.session].add(item.key)
                     summary.answers += 1
                     summary.audio_s += item.audio_s
                     summary.worker_s += float(result.get("seconds", 0.0))
