@@ -1058,17 +1058,27 @@ def _batch_run(kind_factory, sessions: list[str], all_sessions: bool, address: s
                    sessions=f"{p.sessions_done + p.sessions_failed}/{p.sessions_total}",
                    rate=rate)
 
+    def planning(done: int, total: int) -> None:
+        bar.update(task, description=f"reading sessions ({done}/{total})")
+
+    def step_after_planning(p) -> None:
+        bar.update(task, description=f"batch {kind.name} on {where}")
+        step(p)
+
     with bar:
-        summary = run_batch(kind, folders, rec, options, on_progress=step)
+        summary = run_batch(kind, folders, rec, options, on_progress=step_after_planning,
+                            on_plan=planning)
     if as_json:
         print(json.dumps(summary.as_json(), indent=2))
     else:
+        n = summary.workers
+        audio = (f" ({summary.audio_s:.0f} s of audio)" if kind.name == "transcribe" else "")
         console.print(f"Job [bold]{escape(summary.job)}[/] ({summary.backend or 'nothing to do'}"
-                      + (f", {summary.workers} workers" if summary.workers else "") + "): "
+                      + (f", {n} worker{'s' if n != 1 else ''}" if n else "") + "): "
                       f"{len(summary.written)} sessions written, {len(summary.already_done)} "
                       f"done before, {len(summary.skipped)} with nothing to do, "
-                      f"{len(summary.failed)} failed; {summary.answers} answers "
-                      f"({summary.audio_s:.0f} s of audio) in {summary.elapsed_s:.1f} s"
+                      f"{len(summary.failed)} failed; {summary.answers} answers{audio} "
+                      f"in {summary.elapsed_s:.1f} s"
                       + (f" = {summary.audio_per_s:.1f} audio s/s" if kind.name == "transcribe"
                          and summary.answers else ""))
         for p in summary.problems:

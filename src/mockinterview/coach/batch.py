@@ -707,18 +707,22 @@ class JobStore:
 
 def run_batch(kind: Kind, folders: list[Path], recordings: Path, options: BatchOptions,
               on_progress: Callable[[Progress], None] | None = None,
-              pool: Pool | None = None) -> BatchSummary:
+              pool: Pool | None = None,
+              on_plan: Callable[[int, int], None] | None = None) -> BatchSummary:
     """Run (or continue) the job over ``folders``; returns what was written and what failed.
 
     ``pool`` may be given (a test keeps one Ray pool for several jobs); otherwise one is made
-    for the job and closed after it.
+    for the job and closed after it. ``on_plan(done, total)`` follows the reading of the
+    sessions before the first answer is sent (each session.json is parsed once).
     """
     store = JobStore(recordings, kind, options.new_job)
     done = store.done_sessions()
     plans: dict[str, SessionPlan] = {}
     summary = BatchSummary(job=store.id, kind=kind.name, backend="", workers=0,
                            folder=store.folder, sessions=len(folders))
-    for folder in folders:
+    for n, folder in enumerate(folders):
+        if on_plan is not None:
+            on_plan(n, len(folders))
         name = folder.name
         if done.get(name, {}).get("status") == "written":
             summary.already_done.append(name)
