@@ -336,6 +336,8 @@ class CodingRun(Strict):
     cases: list[dict[str, Any]] = Field(default_factory=list)
     run_time_s: float = 0.0
     static_issues: list[str] = Field(default_factory=list)
+    sandbox: list[str] = Field(default_factory=list)  # layers in force for this run
+    sandbox_missing: list[str] = Field(default_factory=list)  # layers wanted but not available
 
 
 class Turn(Strict):
