@@ -192,20 +192,15 @@ def sandbox_description(options: SandboxOptions | None = None) -> list[str]:
     return out
 
 
-def wanted_layers(options: SandboxOptions | None = None) -> list[str]:
-    """The layers a run should have: what the options ask for (a run records the ones missing)."""
-    o = options or SandboxOptions()
+def wanted_layers(options: SandboxOptions | None = None) -> list[str]:  # noqa: ARG001
+    """Every layer the strongest sandbox has: a run records the ones it lacked, whether the kernel
+    lacks them or the options turned them off."""
     out = ["env"]
-    if o.namespaces and sys.platform.startswith("linux"):
-        out += ["netns", "pidns", "procfs"]
-    if o.drop_privileges and os.geteuid() == 0:
+    if sys.platform.startswith("linux"):
+        out += ["netns", "pidns", "procfs", "landlock-fs", "landlock-read", "landlock-net",
+                "landlock-scope", "seccomp"]
+    if os.geteuid() == 0:
         out.append("uid")
-    if o.landlock and sys.platform.startswith("linux"):
-        out += ["landlock-fs", "landlock-net", "landlock-scope"]
-        if o.landlock_read:
-            out.append("landlock-read")
-    if o.seccomp and sys.platform.startswith("linux"):
-        out.append("seccomp")
     return out
 
 
