@@ -591,8 +591,9 @@ def review(
         return
     server = start_server(folder.resolve().parent, port)
     url = server.url_for(folder)
-    console.print(f"Serving {escape(str(server.root))} on 127.0.0.1 only.")
+    console.print(f"Serving {escape(str(server.root))} on 127.0.0.1 only, with a one-time token.")
     console.print(f"Open [bold]{escape(url)}[/]  (Ctrl-C stops the server)")
+    webbrowser.open(url)  # the token's URL: the page then holds it in an HttpOnly cookie
     try:
         server.wait()
     except KeyboardInterrupt:

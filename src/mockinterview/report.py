@@ -622,6 +622,8 @@ def render_feedback_md(session: Session, session_dir: Path) -> str:
             out += [f"### {md(r.question_id)}: {md(r.verdict)} ({r.passed}/{r.total} cases)", "",
                     "~~~~python", r.code.rstrip().replace("~~~~", "~ ~ ~ ~"), "~~~~", ""]
             out += [f"- {md(x)}" for x in r.static_issues]
+            if r.sandbox_missing:
+                out.append(f"- Sandbox layers missing on this machine: {md(', '.join(r.sandbox_missing))}")
             out.append("")
     if view.faults:
         out += ["## Model faults and fallbacks", ""]
