@@ -90,7 +90,11 @@ class Config(_Strict):
             if mode & (stat.S_IRWXG | stat.S_IRWXO):
                 raise ConfigError(f"{self.source}: llm.api_key_file: {f} is readable by others; "
                                   f"run chmod 600 {f}")
-            return SecretStr(f.read_text().strip())
+            key = f.read_text().strip()
+            from .store import register_secret
+
+            register_secret(key)  # scrubbed from stored text like the environment's key
+            return SecretStr(key)
         return None
 
     def llm_configured(self) -> bool:
@@ -152,4 +156,20 @@ def load_config(path: Path | None = None) -> Config:
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         raise ConfigError(f"{source}: {key}: {msg}") from None
     cfg.source = source
+    _register_secrets(cfg)
     return cfg
+
+
+def _register_secrets(cfg: Config) -> None:
+    """Every configured secret is scrubbed from stored text from the moment the config is read,
+    whether or not the LLM is used in this run: the key file's content and a base URL's password.
+    A key file that cannot be read is left to :meth:`Config.api_key` to report."""
+    from .store import register_secret, url_password
+
+    register_secret(url_password(cfg.llm.base_url))
+    f = cfg.llm.api_key_file
+    if f:
+        try:
+            register_secret(f.expanduser().read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            pass

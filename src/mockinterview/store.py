@@ -27,19 +27,62 @@ SESSION_FILE = "session.json"
 INDEX_FILE = "index.db"
 
 
+_REGISTERED: set[str] = set()
+_SECRET_ENV = re.compile(r"(API_?KEY|TOKEN|SECRET|PASSWORD|PASSWD)", re.IGNORECASE)
+
+
+def register_secret(value: str | None) -> None:
+    """A configured secret from anywhere else (``llm.api_key_file``, a URL's password): scrubbed
+    from every text written through this module for the rest of the process."""
+    v = (value or "").strip()
+    if len(v) >= 6:
+        _REGISTERED.add(v)
+
+
+def url_password(url: str | None) -> str | None:
+    """The password in ``scheme://user:password@host`` (a base URL may carry one)."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url or "").password
+    except ValueError:
+        return None
+
+
 def secret_values() -> list[str]:
-    """Values that must never be written: the API key from the environment."""
-    out = []
-    for name in ("OPENAI_API_KEY",):
-        v = os.environ.get(name, "").strip()
-        if len(v) >= 6:
-            out.append(v)
-    return out
+    """Values that must never be written: OPENAI_API_KEY and any other variable of the
+    environment named like a key, token, secret or password; the password of OPENAI_BASE_URL;
+    and whatever was registered (the key read from ``llm.api_key_file``). Longest first, so a
+    secret that contains another is redacted whole."""
+    out = set(_REGISTERED)
+    for name, value in os.environ.items():
+        v = value.strip()
+        if name == "OPENAI_API_KEY" and len(v) >= 6:
+            out.add(v)
+        elif _SECRET_ENV.search(name) and _looks_secret(v):
+            out.add(v)
+    pw = url_password(os.environ.get("OPENAI_BASE_URL"))
+    if pw and len(pw) >= 6:
+        out.add(pw)
+    return sorted(out, key=len, reverse=True)
+
+
+def _looks_secret(v: str) -> bool:
+    """A value worth redacting for a variable merely named like a secret: long, one word, not a
+    path or a plain word (TOKENIZERS_PARALLELISM=false must not redact 'false' everywhere)."""
+    return (len(v) >= 12 and not any(c.isspace() for c in v) and not v.startswith(("/", "~", "."))
+            and not v.isalpha())
 
 
 def scrub(text: str) -> str:
+    """``text`` with every secret value replaced by ``[redacted]``, also in its JSON-escaped
+    and percent-encoded spellings (a key with a quote or a slash in a JSON document or a URL)."""
+    from urllib.parse import quote
+
     for v in secret_values():
-        text = text.replace(v, "[redacted]")
+        for spelling in {v, json.dumps(v)[1:-1], json.dumps(v, ensure_ascii=False)[1:-1],
+                         quote(v, safe="")}:
+            text = text.replace(spelling, "[redacted]")
     return text
 
 
