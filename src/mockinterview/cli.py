@@ -116,8 +116,42 @@ def _cfg():
     return load_config()
 
 
+SHOW_TEXT_LIMIT = 2000  # characters of one prompt, answer or feedback line that `show` prints
+SHOW_TOTAL_LIMIT = 200_000  # characters `show` prints in all; the rest is counted, not printed
+
+
+class _Clipper:
+    """Bounds what ``show`` prints from a session file, which may be hostile or just huge (a
+    144 MB transcript took minutes to lay out; clipped, the command stays under a few seconds),
+    and counts what it cut so the note at the end can say so."""
+
+    def __init__(self, per_text: int = SHOW_TEXT_LIMIT, total: int = SHOW_TOTAL_LIMIT):
+        self.per_text, self.left = per_text, total
+        self.cut_texts = self.cut_chars = 0
+
+    def __call__(self, text: object) -> str:
+        """The text escaped for rich markup, cut to the limits."""
+        s = str(text)
+        room = max(0, min(self.per_text, self.left))
+        if len(s) > room:
+            self.cut_texts += 1
+            self.cut_chars += len(s) - room
+            s = s[:room] + f" … [{len(s) - room:,} characters cut]"
+        self.left -= min(len(s), self.left)
+        return escape(s)
+
+    def note(self) -> str | None:
+        if not self.cut_texts:
+            return None
+        return (f"{self.cut_texts} long text(s) were cut ({self.cut_chars:,} characters not "
+                f"shown; at most {self.per_text:,} per text and {SHOW_TOTAL_LIMIT:,} in all): "
+                "the full text is in session.json")
+
+
 def _summary_table(session) -> Table:
-    table = Table(title=f"Session {session.id}")
+    from rich.text import Text
+
+    table = Table(title=Text(f"Session {session.id}"))
     for col in ("section", "question", "words", "wpm", "overall", "criteria"):
         table.add_column(col)
     words = {}
@@ -129,23 +163,25 @@ def _summary_table(session) -> Table:
                 wpm.setdefault(t.question_id, t.delivery.wpm)
     for s in session.latest_scores:
         crit = ", ".join(f"{c.criterion} {c.level}" for c in s.criteria)
-        table.add_row(s.section, s.question_id, str(words.get(s.question_id, 0)),
-                      f"{wpm[s.question_id]:.0f}" if s.question_id in wpm else "-",
-                      f"{s.overall:.1f}", crit)
+        table.add_row(*(Text(str(x)[:200]) for x in (
+            s.section, s.question_id, str(words.get(s.question_id, 0)),
+            f"{wpm[s.question_id]:.0f}" if s.question_id in wpm else "-",
+            f"{s.overall:.1f}", crit)))  # Text: an id holding "[/]" is shown, not parsed
     return table
 
 
-def _print_outcome(session, folder: Path) -> None:
+def _print_outcome(session, folder: Path, clip: _Clipper | None = None) -> None:
+    clip = clip or _Clipper()
     console.print(_summary_table(session))
     fb = session.feedback
     if fb:
-        console.print(f"[bold]Feedback:[/] {escape(fb.summary)}")
+        console.print(f"[bold]Feedback:[/] {clip(fb.summary)}")
         for s in fb.strengths:
-            console.print(f"  [green]+[/] {escape(s)}")
+            console.print(f"  [green]+[/] {clip(s)}")
         for s in fb.improvements:
-            console.print(f"  [yellow]-[/] {escape(s)}")
+            console.print(f"  [yellow]-[/] {clip(s)}")
         for s in fb.next_steps:
-            console.print(f"  [cyan]→[/] {escape(s)}")
+            console.print(f"  [cyan]→[/] {clip(s)}")
     console.print(f"Session folder: [bold]{escape(str(folder))}[/]")
 
 
@@ -368,20 +404,27 @@ def show(session: str = typer.Argument(..., help="session folder, id, or 'latest
     s = load_session(folder)
     for problem in audio_problems(s, folder):
         err_console.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
-    console.print(f"[bold]{escape(s.id)}[/] {s.status} — {s.plan.role}, {s.plan.level}, "
-                  f"{s.plan.minutes} min, engine {escape(s.engine)}")
+    clip = _Clipper()
+    console.print(f"[bold]{clip(s.id)}[/] {clip(s.status)} — {clip(s.plan.role)}, "
+                  f"{clip(s.plan.level)}, {s.plan.minutes} min, engine {clip(s.engine)}",
+                  highlight=False)
     for t in s.turns:
-        if t.capture.get("command"):
+        if t.capture.get("command") is not None:
             continue
-        console.print(f"\n[bold cyan]Q{t.index} ({t.section}):[/] {escape(t.prompt_text)}")
+        console.print(f"\n[bold cyan]Q{t.index} ({clip(t.section)}):[/] {clip(t.prompt_text)}",
+                      highlight=False)
         if t.transcript:
-            console.print(f"[green]A:[/] {escape(t.transcript.text or '(no answer)')}")
+            console.print(f"[green]A:[/] {clip(t.transcript.text or '(no answer)')}",
+                          highlight=False)
         if t.delivery and t.delivery.words:
             d = t.delivery
             console.print(f"[dim]{d.words} words, {d.wpm:.0f} wpm, {d.filler_count} fillers, "
                           f"{d.long_pauses} long pauses[/]")
     console.print()
-    _print_outcome(s, folder)
+    _print_outcome(s, folder, clip)
+    note = clip.note()
+    if note:
+        err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
 
 # ----------------------------------------------------------------------------- bank

@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from .errors import SessionError, StorageError
 from .models import SCHEMA_VERSION, Session
@@ -147,7 +148,41 @@ def new_session_dir(recordings: Path, slug: str, now: datetime | None = None) ->
 
 
 def save_session(session: Session, folder: Path) -> None:
-    atomic_write_text(Path(folder) / SESSION_FILE, session.model_dump_json(indent=2))
+    """Write session.json atomically; a value that cannot be serialised (a hostile file may nest
+    ``capture`` thousands deep) is a one-line SessionError naming the session and the field."""
+    path = Path(folder) / SESSION_FILE
+    try:
+        text = session.model_dump_json(indent=2)
+    except (PydanticSerializationError, ValueError, RecursionError, TypeError) as e:
+        raise SessionError(f"{path}: session {session.id!r}: cannot save "
+                           f"{_unserialisable_field(session)}: {_first_line(e)}") from None
+    atomic_write_text(path, text)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return (text[-1] if text else type(e).__name__)[:200]
+
+
+def _unserialisable_field(model: BaseModel, prefix: str = "") -> str:
+    """The dotted path of the first field that fails to serialise (``turns.3.capture``)."""
+    for name in type(model).model_fields:
+        value = getattr(model, name, None)
+        where = f"{prefix}{name}"
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for i, item in items:
+            here = where if i is None else f"{where}.{i}"
+            if isinstance(item, BaseModel):
+                try:
+                    item.model_dump_json()
+                except (PydanticSerializationError, ValueError, RecursionError, TypeError):
+                    return _unserialisable_field(item, here + ".")
+                continue
+            try:
+                model.__pydantic_serializer__.to_json(model, include={name})
+            except (PydanticSerializationError, ValueError, RecursionError, TypeError):
+                return here
+    return prefix.rstrip(".") or "a field"
 
 
 def load_session(folder: Path) -> Session:
