@@ -712,3 +712,16 @@ def test_sandbox_description_matches_this_kernel():
     off = coding.sandbox_description(coding.SandboxOptions(namespaces=False, landlock=False,
                                                            seccomp=False))
     assert not any("namespace" in d or "Landlock" in d or "seccomp" in d for d in off)
+
+
+def test_doctor_runs_the_real_sandbox_and_names_its_layers():
+    from mockinterview.doctor import _sandbox_check
+
+    name, ok, detail = _sandbox_check()
+    assert name == "coding sandbox" and "layers:" in detail
+    if coding_runner.landlock_abi() >= 6 and coding._unshare_prefix(os.geteuid() == 0):
+        assert ok, detail  # this machine has every layer
+        for layer in ("landlock-read", "seccomp", "pidns", "procfs", "env"):
+            assert layer in detail
+    else:
+        assert "missing:" in detail

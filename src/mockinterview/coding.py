@@ -437,6 +437,12 @@ def _collect(proc: subprocess.Popen[bytes], r_fd: int, spec: CodingSpec, o: Sand
                         killed_for = "protocol"
                         streams.protocol = str(e)
                         break
+                    if len(events) + len(new) > 3 * len(spec.cases) + 8:
+                        # The runner writes at most ready, imported, start + case per case,
+                        # done/fatal and exit: more is a flood of forged records.
+                        killed_for = "protocol"
+                        streams.protocol = "more records than the cases need"
+                        break
                     for ev in new:
                         events.append(ev)
                         if ev.get("ev") == "ready" and not ready:
