@@ -378,7 +378,7 @@ def test_writing_outside_the_working_directory_is_blocked(coding_bank, tmp_path)
             "    return 1.0\n")
     run = _run(tmp_path, coding_bank["code-accuracy"], code, time_limit=HOSTILE_LIMIT_S)
     assert not target.exists()
-    assert run.verdict.startswith("blocked: writing outside the working directory"), run.verdict
+    assert run.verdict.startswith("blocked: files outside the working directory"), run.verdict
     # ... while the working directory itself is writable
     inside = ("def accuracy(y_true, y_pred):\n"
               "    with open('scratch.txt', 'w') as f:\n"

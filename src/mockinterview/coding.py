@@ -795,7 +795,7 @@ def _fatal_verdict(spec: CodingSpec, fatal: dict[str, Any], cases: list[dict[str
 _KIND_LABEL = {
     "memory": "memory limit",
     "process": "process limit: starting processes or threads is not allowed",
-    "filesystem": "blocked: writing outside the working directory is not allowed",
+    "filesystem": "blocked: files outside the working directory cannot be read or written",
     "network": "blocked: network access is not allowed",
     "recursion": "crashed: recursion too deep",
     "fsize": "file size limit: a file grew past the limit",

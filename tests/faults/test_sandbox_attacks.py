@@ -63,6 +63,7 @@ class Honeypot:
             self._servers.append(s)
         self.port = self._servers[2].getsockname()[1]
         self._stop = threading.Event()
+        self.planted = set(root.rglob("*"))
         self._threads = [threading.Thread(target=self._serve, args=(s,), daemon=True)
                          for s in self._servers]
         for t in self._threads:
@@ -143,6 +144,11 @@ def test_hostile_solution_passes_nothing_and_reads_nothing(honeypot, tmp_path, p
         problems.append("signalled the interview")
     if not run.verdict:
         problems.append("no verdict")
+    written = sorted(str(p) for p in honeypot.root.rglob("*") if p not in honeypot.planted
+                     and p != sol) + [p for p in ("/tmp/mockinterview-pwned.txt",)
+                                      if os.path.exists(p)]
+    if written:
+        problems.append(f"wrote {written[:3]}")
     attack(_klass(path), not problems, f"{path.stem} ({mode}): {'; '.join(problems)}")
     assert not problems, f"{path.stem} ({mode}): {problems}; verdict: {run.verdict}"
     if mode == "all layers":
@@ -170,3 +176,30 @@ def test_a_missing_layer_is_recorded_on_the_run(honeypot, tmp_path):
                               coding.SandboxOptions(namespaces=False, seccomp=False))
     assert {"netns", "pidns", "procfs", "seccomp"} <= set(run.sandbox_missing)
     assert "landlock-read" in run.sandbox and "landlock-read" not in run.sandbox_missing
+
+
+def test_the_project_bank_cannot_be_imported_to_look_up_the_cases(tmp_path):
+    """A solution for a real bank question that imports the interview's package to find its own
+    hidden cases: the package (editable source folder or installed copy) is outside what the child
+    may read, so the import fails and no case passes."""
+    from mockinterview.bank import load_bank
+
+    question = next(q for q in load_bank().questions.values() if q.coding)
+    spec = question.coding.model_copy(update={"time_limit_s": 20})
+    sol = tmp_path / "solution.py"
+    sol.write_text(
+        "import glob, sys\n"
+        "sys.path += ['/work/main/src', *glob.glob('/work/*/src')]\n"
+        f"def {spec.function}(*args, **kwargs):\n"
+        "    from mockinterview.bank import load_bank\n"
+        f"    q = load_bank().questions[{question.id!r}]\n"
+        "    for c in q.coding.cases:\n"
+        "        if c.args == list(args) and c.kwargs == kwargs:\n"
+        "            if c.raises:\n"
+        "                raise getattr(__builtins__, c.raises, ValueError)('x')\n"
+        "            return c.expected\n")
+    run = coding.run_solution(sol, spec, question.id)
+    held = run.passed == 0 and ("PermissionError" in run.verdict or "ModuleNotFoundError"
+                                in run.verdict or "No module" in run.verdict)
+    attack("sandbox: reading files", held, f"importing the bank: {run.verdict}")
+    assert held, run.verdict
