@@ -543,8 +543,8 @@ def from_wire(x: Any, depth: int = 0) -> Any:
                     raise _ProtocolError("an unhashable dict key") from None
             return out
         if len(x) == 1 and type(x.get("$set")) is list:
-            try:
-                return {from_wire(v, depth + 1) for v in x["$set"]}
+            try:  # frozen: a set may be a dict key or inside another set
+                return frozenset(from_wire(v, depth + 1) for v in x["$set"])
             except TypeError:
                 raise _ProtocolError("an unhashable set item") from None
         if type(x.get("$opaque")) is str and type(x.get("repr", "")) is str:

@@ -379,7 +379,7 @@ def runtime_read_paths() -> list[str]:
         else:
             out.append(real)
     for lib in ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/etc/ld.so.cache", "/dev/urandom",
-                "/dev/zero"):
+                "/dev/zero", "/usr/share/zoneinfo", "/etc/localtime"):
         if os.path.exists(lib):
             out.append(lib)
     return out
