@@ -181,7 +181,8 @@ def demo(
 
 @app.command()
 def start(
-    role: str = typer.Option("ml-engineer", help="ml-engineer, data-scientist or genai-engineer"),
+    role: str = typer.Option(None, help="ml-engineer, data-scientist or genai-engineer (default: "
+                                        "read from --job, else ml-engineer)"),
     level: str = typer.Option("mid", help="junior, mid or senior"),
     minutes: int = typer.Option(30, help="30, 45 or 60"),
     sections: str = typer.Option(None, help="comma-separated sections to include"),
@@ -198,15 +199,42 @@ def start(
     play: bool = typer.Option(True, help="play speech when an output device exists"),
     schedule_date: str = typer.Option(None, "--schedule",
                                       help="YYYY-MM-DD: write an .ics for the follow-up session"),
+    job: Path = typer.Option(None, "--job", help="a job description (.txt, .md or .pdf) to "
+                                                 "tailor the interview to"),
+    cv: Path = typer.Option(None, "--cv", help="your CV (.txt, .md or .pdf): the introduction's "
+                                               "follow-ups quote it"),
+    generate: int = typer.Option(None, "--generate",
+                                 help="LLM engine: at most N model-written questions for job "
+                                      "terms the bank lacks (default 3; 0: none)"),
+    save_bank: Path = typer.Option(None, "--save-bank",
+                                   help="write the model-written questions to this folder as a "
+                                        "bank file"),
 ) -> None:
-    """Start a mock interview."""
+    """Start a mock interview (for a job with --job, and your CV with --cv)."""
     from .bank import load_bank
     from .models import LEVELS, ROLES, STYLES
     from .plan import make_plan
     from .runner import RunOptions, new_session, run_interview
 
     cfg = _cfg()
-    if role not in ROLES:
+    job = job or cfg.tailor.job
+    cv = cv or cfg.tailor.cv
+    job_name = None
+    if follow_up and job is None:  # a follow-up keeps the job (and CV) of the session it follows
+        from mockinterview.session.tailor import job_of_session
+
+        from .store import find_session, load_session
+
+        prev_folder = find_session(cfg.recordings_dir(), follow_up)
+        prev = load_session(prev_folder)
+        job, prev_cv = job_of_session(prev_folder, prev.tailoring)
+        cv = cv or prev_cv
+        role = role or prev.plan.role
+        if prev.tailoring is not None:
+            job_name = prev.tailoring.job_name
+    if role is None and job is None:
+        role = "ml-engineer"
+    if role is not None and role not in ROLES:
         fail(f"--role: unknown role {role!r} (choose from {', '.join(ROLES)})")
     if level not in LEVELS:
         fail(f"--level: unknown level {level!r} (choose from {', '.join(LEVELS)})")
@@ -220,6 +248,12 @@ def start(
     if output_device:
         cfg.audio.output_device = output_device
     bank = load_bank(cfg.rubrics)
+    tailored = None
+    if role is None:  # only with a job: read the role from its text
+        from mockinterview.session.jobfile import read_document
+        from mockinterview.session.tailor import resolve_role
+
+        role, _why = resolve_role(None, read_document(job, "--job").text)
     history = None
     if follow_up:
         from .progress import history_for_follow_up
@@ -230,12 +264,26 @@ def start(
 
         history = recent_history(cfg.recordings_dir(), role)
     secs = [s.strip() for s in sections.split(",")] if sections else None
-    plan = make_plan(bank, role, level, minutes, sections=secs, focus=focus, style=style,
-                     seed=seed, history=history)
     source = _source(cfg, text, answers)
     eng = cfg.resolved_engine(engine)
+    if job is not None or cv is not None:
+        from mockinterview.session.tailor import plan_for_job
+
+        n_gen = cfg.tailor.generate if generate is None else max(0, generate)
+        with console.status("Reading the job description…") as status:
+            tailored = plan_for_job(bank, role=role, level=level, minutes=minutes, job_path=job,
+                                    cv_path=cv, sections=secs, style=style, seed=seed,
+                                    history=history, focus=focus, engine=eng, cfg=cfg,
+                                    generate=n_gen, progress=status.update)
+        plan = tailored.plan
+    else:
+        plan = make_plan(bank, role, level, minutes, sections=secs, focus=focus, style=style,
+                         seed=seed, history=history)
     session, folder = new_session(cfg, plan, eng, model or cfg.stt.model or "tiny.en",
-                                  source.kind, follow_up_of=follow_up)
+                                  source.kind, follow_up_of=follow_up,
+                                  tailoring=tailored.tailoring if tailored else None)
+    if tailored is not None:
+        _keep_job_files(session, folder, tailored, job_name, save_bank or cfg.tailor.save_bank)
     console.print(f"[bold]Interview[/] {escape(session.id)} ({eng} engine, {source.kind} answers)")
     for r in plan.reasons:
         console.print(f"[dim]plan: {escape(r)}[/]")
@@ -254,6 +302,29 @@ def start(
         console.print(f"Suggested follow-up: {escape(fu.suggested_date or '')} on "
                       f"{escape(', '.join(fu.focus))}. Add it to your calendar with "
                       f"[bold]mockinterview schedule {escape(session.id)}[/]")
+
+
+def _keep_job_files(session, folder: Path, tailored, job_name: str | None,
+                    save_bank: Path | None) -> None:
+    """The job and CV into the session folder (0600), the generated questions to --save-bank."""
+    from mockinterview.session.tailor import save_bank_file, store_documents
+
+    from .store import save_session
+
+    tail = session.tailoring
+    store_documents(folder, tailored.job, tailored.cv, tail)
+    if job_name:
+        tail.job_name = job_name
+    save_session(session, folder)
+    for note in tail.notes:
+        err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+    for d in tail.dropped:
+        err_console.print(f"[yellow]dropped a model-written question:[/] {escape(d)}",
+                          highlight=False)
+    if save_bank and tail.generated:
+        out = save_bank_file(tail.generated, save_bank, session.id)
+        console.print(f"Model-written questions: [bold]{escape(str(out))}[/] (check them with "
+                      "`mockinterview rubrics check` after copying them into the bank)")
 
 
 def _source(cfg, text: bool, answers: Path | None):

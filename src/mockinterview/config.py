@@ -53,6 +53,15 @@ class STTConfig(_Strict):
     verify: bool = True
 
 
+class TailorConfig(_Strict):
+    """Interviews for a job (issue 19): the files `start` uses when no --job/--cv is given."""
+
+    job: Path | None = None  # a job description: .txt, .md or .pdf
+    cv: Path | None = None  # the candidate's CV: .txt, .md or .pdf
+    generate: int = Field(default=3, ge=0, le=10)  # LLM engine: questions for uncovered terms
+    save_bank: Path | None = None  # write generated questions there as a bank file
+
+
 class Config(_Strict):
     recordings: Path | None = None
     rubrics: Path | None = None
@@ -62,6 +71,7 @@ class Config(_Strict):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     audio: AudioConfig = Field(default_factory=AudioConfig)
     stt: STTConfig = Field(default_factory=STTConfig)
+    tailor: TailorConfig = Field(default_factory=TailorConfig)
 
     source: str = Field(default="defaults", exclude=True)
 

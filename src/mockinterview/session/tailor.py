@@ -922,3 +922,77 @@ def job_json(tail: Tailoring) -> str:
 __all__ = ["LEVELS", "TailorOptions", "TailoredPlan", "tailored_plan", "read_job",
            "cv_follow_ups", "generate_questions", "check_generated", "save_bank_file",
            "with_generated", "add_generated", "store_documents", "resolve_role"]
+
+
+# ----------------------------------------------------------------------------- one entry point
+
+
+@dataclass
+class JobSession:
+    """Everything `start` (and `demo`) need for an interview planned for a job."""
+
+    plan: Plan
+    tailoring: Tailoring | None
+    job: Any | None = None  # jobfile.Document
+    cv: Any | None = None
+    role_reason: str | None = None
+
+
+def plan_for_job(bank: Bank, *, role: str | None, level: str, minutes: int,
+                 job_path: Path | None, cv_path: Path | None, sections=None,
+                 style: str = "neutral", seed: int | None = None,
+                 history: History | None = None, focus: str | None = None,
+                 engine: str = "offline", cfg: Any = None, generate: int = 0,
+                 options: TailorOptions | None = None, progress=None) -> JobSession:
+    """Read the files, plan for the job, and with the LLM engine add checked questions.
+
+    A file that cannot be read at all raises DocumentError (one line: which file, what is
+    wrong); a job with nothing recognisable or a CV in another language only adds notes.
+    ``progress(label)`` is told about the slow step (the model call).
+    """
+    from mockinterview.session.jobfile import LANGUAGE_NAMES, read_document
+
+    job = read_document(job_path, "--job") if job_path else None
+    cv = read_document(cv_path, "--cv") if cv_path else None
+    notes: list[str] = []
+    cv_usable = True
+    if job is not None:
+        notes += job.notes
+    if cv is not None:
+        notes += [n for n in cv.notes if "not English" not in n]
+        if cv.language != "en":
+            cv_usable = False
+            notes.append(f"{cv.path.name}: the CV looks written in "
+                         f"{LANGUAGE_NAMES.get(cv.language, cv.language)}; the introduction's "
+                         "CV follow-ups are left out")
+    role, role_reason = resolve_role(role, job.text if job else None)
+    tp = tailored_plan(bank, role, level, minutes, job.text if job else None,
+                       cv.text if cv else None, sections=sections, style=style, seed=seed,
+                       history=history, focus=focus, options=options, notes=notes,
+                       cv_usable=cv_usable)
+    plan, tail = tp.plan, tp.tailoring
+    if role_reason:
+        plan = plan.model_copy(update={"reasons": [role_reason, *plan.reasons]})
+    if cv is not None and cv_usable and not tail.cv_follow_ups:
+        tail.notes.append(f"{cv.path.name}: no line of work the follow-ups could quote")
+    if engine == "llm" and generate > 0 and job is not None and tp.reading is not None:
+        targets = [t for t in tail.uncovered][:generate]
+        if targets:
+            if progress is not None:
+                progress(f"asking the model for {len(targets)} question(s) on "
+                         f"{', '.join(targets)}")
+            gen = generate_questions(cfg, job.text, targets, role, level, generate, bank,
+                                     cv_text=cv.text if cv is not None and cv_usable else None)
+            tail.generated = gen.questions
+            tail.dropped = gen.dropped
+            plan = add_generated(plan, tail, bank, gen.questions)
+    return JobSession(plan=plan, tailoring=tail, job=job, cv=cv, role_reason=role_reason)
+
+
+def job_of_session(folder: Path, tail: Tailoring | None) -> tuple[Path | None, Path | None]:
+    """The job and CV files a past session kept, for `start --follow-up`."""
+    if tail is None:
+        return None, None
+    job = Path(folder) / tail.job_file if tail.job_file else None
+    cv = Path(folder) / tail.cv_file if tail.cv_file else None
+    return (job if job and job.exists() else None), (cv if cv and cv.exists() else None)
