@@ -706,6 +706,8 @@ def progress(
     chart: Path = typer.Option(None, help="where to write the chart PNG "
                                           "(default: <recordings>/progress.png)"),
     rebuild: bool = typer.Option(False, help="rebuild the index from the session folders"),
+    job: str = typer.Option(None, "--job", help="only sessions planned for this job (its file "
+                                                "name, e.g. ds-experimentation.md)"),
 ) -> None:
     """Trend of each criterion and section across sessions, in a table and a chart."""
     from .progress import slope, trend_chart, trends
@@ -716,7 +718,9 @@ def progress(
     if rebuild:
         for problem in rebuild_index(rec):
             err_console.print(f"[yellow]skipped:[/] {escape(problem)}", highlight=False)
-    data = trends(rec)
+    data = trends(rec, job=job)
+    if not data["criterion"] and job:
+        fail(f"{rec}: no scored sessions for the job {job!r} (start one with --job)")
     if not data["criterion"]:
         fail(f"{rec}: no scored sessions yet (run `mockinterview demo` or `start`)")
     for kind in ("criterion", "section"):

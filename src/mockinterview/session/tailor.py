@@ -603,8 +603,10 @@ def _pick_intro(bank: Bank, ps: PlannedSection, role: str, level: str, rng: rand
 _ACTION = re.compile(r"\b(?:built|build|designed|led|developed|created|launched|deployed|shipped|"
                      r"owned|ran|improved|reduced|set up|implemented|analysed|analyzed|trained|"
                      r"migrated|automated|presented)\b", re.I)
-_INSTRUCTION = re.compile(r"\b(?:ignore|disregard|forget|instruction|prompt|system|developer mode|"
-                          r"you are now|score|grade|hire[d]?|assistant)\b", re.I)
+_INSTRUCTION = re.compile(r"\b(?:ignore|disregard|forget|instructions?|system prompt|developer mode|"
+                          r"you are now|(?:highest|maximum|top|perfect) (?:score|grade|mark)|"
+                          r"hire me|reply only|respond only)\b|^\W*(?:system|assistant|user)\s*:",
+                          re.I)
 
 
 def cv_lines(cv_text: str) -> list[str]:
