@@ -157,6 +157,8 @@ def demo(
     engine: str = typer.Option(None, help="offline or llm (default: llm when configured)"),
     model: str = typer.Option(None, help="faster-whisper model name or path"),
     play: bool = typer.Option(True, help="play speech when an output device exists"),
+    job: Path = typer.Option(None, "--job", help="tailor the demo to a job description"),
+    cv: Path = typer.Option(None, "--cv", help="a CV for the introduction's follow-ups"),
 ) -> None:
     """Run a short complete interview with a synthetic candidate (no microphone, no key)."""
     from .bank import load_bank
@@ -167,13 +169,34 @@ def demo(
     bank = load_bank(cfg.rubrics)
     plan = demo_plan(bank)
     eng = cfg.resolved_engine(engine)
-    session, folder = new_session(cfg, plan, eng, model or cfg.stt.model or "tiny.en", "demo")
+    job, cv = job or cfg.tailor.job, cv or cfg.tailor.cv
+    tailored = None
+    extra: dict[str, list[str]] = {}
+    if job is not None or cv is not None:
+        from mockinterview.session.tailor import demo_answers, plan_for_job
+
+        with console.status("Reading the job description…") as status:
+            tailored = plan_for_job(bank, role=None, level="mid", minutes=12, job_path=job,
+                                    cv_path=cv, style="friendly", seed=0, engine=eng, cfg=cfg,
+                                    generate=cfg.tailor.generate, progress=status.update,
+                                    sections=[s for s in plan_sections() if s != "coding"])
+        plan = tailored.plan
+        bank_now = bank
+        if tailored.tailoring and tailored.tailoring.generated:
+            from mockinterview.session.tailor import with_generated
+
+            bank_now = with_generated(bank, tailored.tailoring.generated)
+        extra = demo_answers(bank_now, plan)
+    session, folder = new_session(cfg, plan, eng, model or cfg.stt.model or "tiny.en", "demo",
+                                  tailoring=tailored.tailoring if tailored else None)
+    if tailored is not None:
+        _keep_job_files(session, folder, tailored, None, cfg.tailor.save_bank)
     console.print(f"[bold]Demo interview[/] ({eng} engine) → {escape(str(folder))}")
     with console.status("loading the speech model…"):
         from .transcribe import WhisperTranscriber
 
         tr = WhisperTranscriber(model or cfg.stt.model)
-    session = run_interview(cfg, session, folder, DemoAnswers(default_cache()),
+    session = run_interview(cfg, session, folder, DemoAnswers(default_cache(), extra=extra),
                             RunOptions(engine=eng, model=model, play=play), ui=RichUI(),
                             bank=bank, transcriber=tr)
     _print_outcome(session, folder)
@@ -302,6 +325,12 @@ def start(
         console.print(f"Suggested follow-up: {escape(fu.suggested_date or '')} on "
                       f"{escape(', '.join(fu.focus))}. Add it to your calendar with "
                       f"[bold]mockinterview schedule {escape(session.id)}[/]")
+
+
+def plan_sections() -> tuple[str, ...]:
+    from .models import SECTIONS
+
+    return SECTIONS
 
 
 def _keep_job_files(session, folder: Path, tailored, job_name: str | None,

@@ -128,6 +128,8 @@ class DemoAnswers:
     spoken: dict[int, str] = field(default_factory=dict)  # answer index -> text spoken
     _per_question: dict[str, int] = field(default_factory=dict)
     _candidate_q: int = 0
+    # more scripted answers by question id (a demo tailored to a job answers from the outlines)
+    extra: dict[str, list[str]] = field(default_factory=dict)
 
     def text_for(self, req: AnswerRequest) -> str:
         qid = req.question_id
@@ -137,7 +139,7 @@ class DemoAnswers:
             return CANDIDATE_QUESTIONS[i]
         n = self._per_question.get(qid, 0)
         self._per_question[qid] = n + 1
-        answers = DEMO_ANSWERS.get(qid, [])
+        answers = DEMO_ANSWERS.get(qid) or self.extra.get(qid, [])
         return answers[n] if n < len(answers) else GENERIC_FOLLOW_UP
 
     def speak(self, text: str) -> np.ndarray:

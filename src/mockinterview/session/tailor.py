@@ -998,3 +998,17 @@ def job_of_session(folder: Path, tail: Tailoring | None) -> tuple[Path | None, P
     job = Path(folder) / tail.job_file if tail.job_file else None
     cv = Path(folder) / tail.cv_file if tail.cv_file else None
     return (job if job and job.exists() else None), (cv if cv and cv.exists() else None)
+
+
+def demo_answers(bank: Bank, plan: Plan) -> dict[str, list[str]]:
+    """The synthetic candidate's answers for a tailored demo: each question's model answer
+    (its outline, written by the bank's authors), or its key points read as sentences."""
+    out: dict[str, list[str]] = {}
+    for ps in plan.sections:
+        for qid in ps.question_ids:
+            q = bank.questions.get(qid)
+            if q is None:
+                continue
+            text = q.outline.strip() or " ".join(kp.point.rstrip(".") + "." for kp in q.key_points)
+            out[qid] = [text]
+    return out
