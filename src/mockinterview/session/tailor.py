@@ -145,8 +145,8 @@ def _term_key(term: str) -> tuple[str, ...]:
         toks = toks[1:]
     while toks and toks[-1] in FUNCTION_WORDS:
         toks = toks[:-1]
-    if not toks:
-        return ()
+    if not toks or all(t.isdigit() for t in toks):
+        return ()  # "0.1", "2": a number is never a job's topic
     if len(toks) == 1:
         w = toks[0]
         if len(w) < 2 or w.isdigit() or w in GENERIC_WORDS or w in FUNCTION_WORDS:
