@@ -357,6 +357,13 @@ def test_tailored_llm_interview_scores_generated_questions(bank, recordings, tmp
     assert "## Why this plan" in md and "covers the job's" in md
     dumped = json.loads((folder / "session.json").read_text())
     assert dumped["tailoring"]["generated"][0]["key_points"]
+    # the offline engine scores them too, through their key points
+    from mockinterview.coach import rescore_session
+
+    result = rescore_session(folder, Config(), engine="offline")
+    offline = {x.question_id: x for x in result.run.scores}
+    assert set(asked_gen) <= set(offline) and not result.problems
+    assert any(offline[g].covered for g in asked_gen)  # the answer names their key points
 
 
 def test_cli_follow_up_keeps_the_job_and_progress_filters(recordings, tmp_path, monkeypatch):
