@@ -101,6 +101,17 @@ def test_reads_markdown_text_and_pdf(tmp_path):
     reading = read_job(pdf.text, _bank())
     found = {t.term.lower() for t in reading.terms}
     assert {"power analysis", "causal inference", "hypothesis testing"} <= found
+    # kept as given (and as text) in the session folder, private to its owner
+    from mockinterview.models import Tailoring
+
+    folder = tmp_path / "session"
+    folder.mkdir()
+    tail = Tailoring()
+    store_documents(folder, pdf, md, tail)
+    assert (tail.job_file, tail.cv_file, tail.job_name) == ("job.pdf", "cv.md", "job")
+    assert (folder / "job.pdf").read_bytes() == pdf_path.read_bytes()
+    for name in ("job.pdf", "job.txt", "cv.md"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
 
 
 def _bank():
@@ -226,6 +237,26 @@ def test_job_without_skills_falls_back_to_role_plan(bank):
     assert any(r.startswith("could not use:") for r in tp.plan.reasons)
     tech = next(ps for ps in tp.plan.sections if ps.section == "technical")
     assert tech.question_ids  # the interview still runs on the role profile
+
+
+def test_job_in_another_language_says_so(bank):
+    text = ("Nous recherchons un ingénieur pour notre équipe de données. Vous serez responsable "
+            "de la mise en production des modèles et de la qualité des données dans nos "
+            "systèmes. Une expérience avec les outils de la plateforme est un plus pour le poste.")
+    js_notes = read_document_text_notes(text)
+    assert any("French" in n for n in js_notes)
+    tp = tailored_plan(bank, "ml-engineer", "mid", 30, text, seed=1, notes=js_notes)
+    assert any("French" in r for r in tp.plan.reasons)
+    assert next(ps for ps in tp.plan.sections if ps.section == "technical").question_ids
+
+
+def read_document_text_notes(text: str) -> list[str]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "poste.txt"
+        p.write_text(text, encoding="utf-8")
+        return read_document(p).notes
 
 
 # ----------------------------------------------------------------------------- the CV

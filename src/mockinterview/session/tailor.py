@@ -859,8 +859,6 @@ def with_generated(bank: Bank, questions: list[Question]) -> Bank:
 def add_generated(plan: Plan, tail: Tailoring, bank: Bank, questions: list[Question]) -> Plan:
     """Put generated questions into their sections after the bank's first pick, dropping the
     section's last bank pick when the time budget would overflow."""
-    if not questions:
-        return plan
     sections = []
     reasons = list(plan.reasons)
     for ps in plan.sections:
