@@ -26,7 +26,11 @@ as untrusted data; each question the model returns goes through the bank's own c
 (:func:`mockinterview.bank.check_bank`, on a copy of the bank with the new file added) and one that
 fails is dropped and recorded with the checker's message.
 
-Figures (``benchmarks/tailoring.py``, 9 job descriptions in ``tests/data/jobs``) are in the README.
+Measured (``benchmarks/tailoring.py``, 9 job descriptions in ``tests/data/jobs``, 45 minutes): of
+the tailored plans' technical and system-design questions, 92% (6 tuning jobs) and 93% (3 held-out
+jobs) have key terms in the job text, against 45% and 41% for the role-only plans; they cover 73% and
+81% of the jobs' requirement terms (role-only: 27%, 26%). Planning takes about 1 s the first time
+(building the bank's vocabulary, cached per bank) and 10-20 ms per job after that.
 """
 
 from __future__ import annotations
