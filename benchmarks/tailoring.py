@@ -35,10 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from mockinterview.bank import load_bank  # noqa: E402
-from mockinterview.plan import make_plan  # noqa: E402
 from mockinterview.session.jobfile import read_document  # noqa: E402
+from mockinterview.session.plan import make_plan  # noqa: E402
 from mockinterview.session.tailor import bank_vocabulary, tailored_plan  # noqa: E402
-from mockinterview.vocab import is_common  # noqa: E402
+from mockinterview.vocab.words import is_common  # noqa: E402
 
 JOBS = ROOT / "tests" / "data" / "jobs"
 ASKED = ("technical", "system_design")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockinterview.endpoint import (
+from mockinterview.speech.endpoint import (
     EndpointDetector,
     EndpointOptions,
     ends_mid_thought,

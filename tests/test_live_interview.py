@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from mockinterview.capture import MicAnswers
 from mockinterview.config import load_config
-from mockinterview.flow import RecordingUI
-from mockinterview.plan import make_plan
 from mockinterview.runner import RunOptions, new_session, run_interview
+from mockinterview.session.flow import RecordingUI
+from mockinterview.session.plan import make_plan
+from mockinterview.speech.microphone import MicAnswers
 from mockinterview.testing.virtual_audio import virtual_audio_fixture
 from mockinterview.textnorm import wer
 

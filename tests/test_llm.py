@@ -23,7 +23,7 @@ from mockinterview.interviewer.llm import (
     split_complete,
 )
 from mockinterview.interviewer.offline import OfflineBrain
-from mockinterview.models import (
+from mockinterview.schema import (
     Criterion,
     KeyPoint,
     Probe,

@@ -19,11 +19,11 @@ import pytest
 import yaml
 
 from mockinterview.bank import check_bank
+from mockinterview.clock import SimulatedClock
 from mockinterview.config import Config, LLMConfig
 from mockinterview.errors import DocumentError
-from mockinterview.flow import RecordingUI, SimulatedClock
-from mockinterview.listen import TextAnswers
 from mockinterview.runner import RunOptions, new_session, run_interview
+from mockinterview.session.flow import RecordingUI
 from mockinterview.session.jobfile import read_document
 from mockinterview.session.tailor import (
     check_generated,
@@ -36,6 +36,7 @@ from mockinterview.session.tailor import (
     store_documents,
     tailored_plan,
 )
+from mockinterview.speech.listen import TextAnswers
 from mockinterview.store import load_session
 from mockinterview.testing.openai_server import (
     ScriptedOpenAIServer,
@@ -102,7 +103,7 @@ def test_reads_markdown_text_and_pdf(tmp_path):
     found = {t.term.lower() for t in reading.terms}
     assert {"power analysis", "causal inference", "hypothesis testing"} <= found
     # kept as given (and as text) in the session folder, private to its owner
-    from mockinterview.models import Tailoring
+    from mockinterview.schema import Tailoring
 
     folder = tmp_path / "session"
     folder.mkdir()
@@ -389,7 +390,7 @@ def test_tailored_llm_interview_scores_generated_questions(bank, recordings, tmp
     dumped = json.loads((folder / "session.json").read_text())
     assert dumped["tailoring"]["generated"][0]["key_points"]
     # the offline engine scores them too, through their key points
-    from mockinterview.coach import rescore_session
+    from mockinterview.coach.core import rescore_session
 
     result = rescore_session(folder, Config(), engine="offline")
     offline = {x.question_id: x for x in result.run.scores}
@@ -421,7 +422,7 @@ def test_cli_follow_up_keeps_the_job_and_progress_filters(recordings, tmp_path, 
     assert s2.plan.role == "data-scientist"  # read from the job, kept by the follow-up
     assert s2.tailoring.job_sha256 == s1.tailoring.job_sha256
     assert s3.tailoring is None
-    from mockinterview.progress import trends
+    from mockinterview.session.progress import trends
 
     everything = trends(recordings)
     only_job = trends(recordings, job="ds-forecasting.md")

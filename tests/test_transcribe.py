@@ -11,12 +11,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from mockinterview.audio import SAMPLE_RATE, load_audio, write_wav
-from mockinterview.cli import app
+from mockinterview.cli.app import app
 from mockinterview.errors import AudioError
+from mockinterview.speech.audio import SAMPLE_RATE, load_audio, write_wav
+from mockinterview.speech.transcribe import skipped_speech
 from mockinterview.testing.answers import EspeakCliVoice
 from mockinterview.textnorm import wer
-from mockinterview.transcribe import skipped_speech
 
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,7 +115,7 @@ def test_unreadable_inputs_are_one_line_errors(tmp_path):
     ("we train, we validate, we test, and we deploy", False),
 ])
 def test_repetition_loops_are_recognised(text, loop):
-    from mockinterview.transcribe import has_loop
+    from mockinterview.speech.transcribe import has_loop
 
     assert has_loop(text) is loop
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .errors import SessionError, StorageError
-from .models import SCHEMA_VERSION, Session
+from mockinterview.errors import SessionError, StorageError
+from mockinterview.schema import SCHEMA_VERSION, Session
 
 SESSION_FILE = "session.json"
 INDEX_FILE = "index.db"
@@ -262,7 +262,7 @@ def open_index(recordings: Path) -> Iterator[sqlite3.Connection]:
 
 
 def _index_rows(session: Session, folder: Path, db: sqlite3.Connection) -> None:
-    from .bank import load_bank  # topics come from the bank when it is available
+    from mockinterview.bank import load_bank  # topics come from the bank when it is available
 
     try:
         questions = load_bank().questions

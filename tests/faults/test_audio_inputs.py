@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mockinterview.audio import SAMPLE_RATE, load_audio
 from mockinterview.errors import AudioError
-from mockinterview.listen import AnswerRequest, FileAnswers
+from mockinterview.speech.audio import SAMPLE_RATE, load_audio
+from mockinterview.speech.listen import AnswerRequest, FileAnswers
 
 from .common import SPEECH, run_inproc
 from .ledger import record

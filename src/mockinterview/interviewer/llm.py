@@ -18,7 +18,7 @@ Why it looks the way it does:
   rejects it gets plain JSON instructions (the prompt always carries them) and one repair attempt.
   Every quote is checked against the transcript; a quote that does not occur is dropped and
   counted in ``QuestionScore.dropped_quotes``.
-- **The candidate's words are data.** Templates fence them (see :mod:`mockinterview.prompts`), and
+- **The candidate's words are data.** Templates fence them (see :mod:`mockinterview.interviewer.prompts`), and
   an answer that tries to instruct the grader is capped at level 2, exactly as the offline engine
   does, whatever the model said.
 - **The key stays secret.** It is read from :meth:`Config.api_key` into the client only; every
@@ -45,9 +45,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ..config import Config
-from ..errors import LLMError, PromptError
-from ..models import (
+from mockinterview.clock import REAL_CLOCK, Clock
+from mockinterview.config import Config
+from mockinterview.errors import LLMError, PromptError
+from mockinterview.interviewer.base import AnswerContext, Brain, FaultHook
+from mockinterview.interviewer.prompts import NO_FOLLOW_UP, Fence, Prompts, default_prompts_dir
+from mockinterview.schema import (
     CriterionScore,
     Feedback,
     FollowUpPlan,
@@ -55,8 +58,6 @@ from ..models import (
     QuestionScore,
     RoleProfile,
 )
-from ..prompts import NO_FOLLOW_UP, Fence, Prompts, default_prompts_dir
-from .base import AnswerContext, Brain, FaultHook
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +315,8 @@ class LLMBrain:
     possibly from a background scoring thread, for every fault; ``data`` never holds the key.
     ``profiles``: role profiles by role id, used for the persona's company and team.
     ``role``/``level``: the interview's, for the persona of feedback (the protocol omits them).
-    ``sleep``: how backoff waits (time.sleep; a test may pass a recorder).
+    ``clock``: deadlines and backoff (:mod:`mockinterview.clock`; the flow's, so a simulated
+    interview's budgets and the model's retries share one timeline).
     """
 
     name = "llm"
@@ -323,7 +325,7 @@ class LLMBrain:
                  fallback: Brain | None = None, on_fault: FaultHook | None = None,
                  profiles: dict[str, RoleProfile] | None = None,
                  options: LLMOptions | None = None, role: str = "ml-engineer",
-                 level: str = "mid", sleep: Callable[[float], None] = time.sleep):
+                 level: str = "mid", clock: Clock = REAL_CLOCK):
         from openai import OpenAI
 
         self.config = config
@@ -336,7 +338,7 @@ class LLMBrain:
         self.profiles = profiles or {}
         self.role, self.level = role, level  # the persona of feedback and candidate answers
         self._fallback = fallback
-        self._sleep = sleep
+        self.clock = clock
         self._lock = threading.Lock()
         self._schema_rejected = not config.llm.json_schema
         self._no_temperature = False
@@ -358,7 +360,9 @@ class LLMBrain:
     def fallback_brain(self) -> Brain:
         with self._lock:
             if self._fallback is None:
-                from .offline import OfflineBrain  # lazy: the offline engine is optional here
+                from mockinterview.interviewer.offline import (
+                    OfflineBrain,  # lazy: the offline engine is optional here
+                )
 
                 self._fallback = OfflineBrain()
             return self._fallback
@@ -384,9 +388,9 @@ class LLMBrain:
         """(per-attempt timeout, deadline on the monotonic clock)."""
         if live:
             t = self.llm.timeout_live_s
-            return t, time.monotonic() + t * self.options.live_budget_factor
+            return t, self.clock.now() + t * self.options.live_budget_factor
         t = self.llm.timeout_final_s
-        return t, time.monotonic() + t * self.options.final_budget_factor
+        return t, self.clock.now() + t * self.options.final_budget_factor
 
     def _wait_before_retry(self, f: LLMFault, attempt: int, deadline: float) -> bool:
         """Sleep before the next attempt; False when retrying is pointless or out of budget."""
@@ -397,11 +401,11 @@ class LLMBrain:
         else:
             wait = min(self.options.backoff_max_s, self.options.backoff_base_s * 2 ** attempt)
             wait *= 1 + random.uniform(-self.options.jitter, self.options.jitter)
-        if time.monotonic() + wait >= deadline - 0.05:
+        if self.clock.now() + wait >= deadline - 0.05:
             f.message += f" (no time left to retry after {wait:.1f} s)"
             return False
         log.info("model %s, retrying in %.2f s (attempt %d)", f.kind, wait, attempt + 2)
-        self._sleep(wait)
+        self.clock.sleep(wait)
         return True
 
     def _drop_temperature(self, f: LLMFault, sent: bool) -> bool:
@@ -420,7 +424,7 @@ class LLMBrain:
         while True:
             kw: dict[str, Any] = {}
             try:
-                remaining = deadline - time.monotonic()
+                remaining = deadline - self.clock.now()
                 if remaining <= 0.05:
                     raise LLMFault("timeout", "no time left for the model call", retryable=False)
                 if response_format is not None:
@@ -465,7 +469,7 @@ class LLMBrain:
             if not self._no_temperature:
                 kw["temperature"] = self.options.temperature_live
             try:
-                remaining = deadline - time.monotonic()
+                remaining = deadline - self.clock.now()
                 if remaining <= 0.05:
                     raise LLMFault("timeout", "no time left for the model call")
                 stream = self._client.chat.completions.create(
@@ -473,7 +477,7 @@ class LLMBrain:
                     stream=True, timeout=min(per_attempt, remaining), **kw)
                 buf, decided, finish = "", marker is None, None
                 for chunk in stream:
-                    if time.monotonic() > deadline:
+                    if self.clock.now() > deadline:
                         raise LLMFault("timeout", "the model's reply took too long to stream",
                                        retryable=yielded == 0)
                     if not chunk.choices:
@@ -540,14 +544,14 @@ class LLMBrain:
         After the server was unreachable, live turns skip it for ``down_cooldown_s`` so the
         candidate does not wait through the retries again on every turn (scoring, which runs in
         the background, keeps trying and ends the pause when the server is back)."""
-        if time.monotonic() < self._down_until:
+        if self.clock.now() < self._down_until:
             raise LLMFault("server_down", "the model server was unreachable moments ago; "
                            "skipped for this turn")
         try:
             yield from self._spoken_inner(messages, marker)
         except LLMFault as f:
             if f.kind == "connection":
-                self._down_until = time.monotonic() + self.options.down_cooldown_s
+                self._down_until = self.clock.now() + self.options.down_cooldown_s
             raise
 
     def _spoken_inner(self, messages: list[dict[str, str]], marker: str | None) -> Iterator[str]:
@@ -702,7 +706,7 @@ class LLMBrain:
                                                          f"failed ({kind})"]})
 
     def _to_score(self, ctx: AnswerContext, out: _ScoreOut) -> QuestionScore:
-        from ..scoring import injection_attempts, verify_quotes
+        from mockinterview.interviewer.scoring import injection_attempts, verify_quotes
 
         transcript = ctx.transcript
         injected = injection_attempts(transcript)
@@ -792,7 +796,7 @@ def make_llm_brain(config: Config, *, style: str = "neutral", on_fault: FaultHoo
                    profiles: dict[str, RoleProfile] | None = None) -> LLMBrain:
     """The LLM engine as the runner wires it: the offline engine (in the session's style) answers
     any call the model fails, and ``on_fault`` records each fault as a session event."""
-    from .offline import OfflineBrain
+    from mockinterview.interviewer.offline import OfflineBrain
 
     return LLMBrain(config, fallback=OfflineBrain(style), on_fault=on_fault, role=role,
                     level=level, profiles=profiles)

@@ -50,7 +50,7 @@ from typing import Any
 import yaml
 
 from mockinterview.bank import Bank, check_bank
-from mockinterview.models import (
+from mockinterview.schema import (
     LEVELS,
     ROLES,
     JobTerm,
@@ -59,7 +59,7 @@ from mockinterview.models import (
     Question,
     Tailoring,
 )
-from mockinterview.plan import OVERHEAD_S, History, make_plan
+from mockinterview.session.plan import OVERHEAD_S, History, make_plan
 
 TAILORED_SECTIONS = ("technical", "system_design", "coding")
 
@@ -142,7 +142,7 @@ _ANSWER_SECTIONS = ("technical", "system_design", "coding")
 def _term_key(term: str) -> tuple[str, ...]:
     """The normalised key of a bank term, without the function words at its ends ("an LLM" ->
     "llm", "in production" -> "production"); empty when nothing specific is left."""
-    from mockinterview.vocab import FUNCTION_WORDS, is_common
+    from mockinterview.vocab.words import FUNCTION_WORDS, is_common
 
     toks = norm_tokens(term)
     while toks and toks[0] in FUNCTION_WORDS:
@@ -163,7 +163,8 @@ def _term_key(term: str) -> tuple[str, ...]:
 
 
 def _is_term(phrase: str, topic: bool = False) -> bool:
-    from mockinterview.vocab import is_common, is_technical
+    from mockinterview.vocab.terms import is_technical
+    from mockinterview.vocab.words import is_common
 
     words = phrase.split()
     if not words or len(words) > 4 or len(phrase) > 60:
@@ -203,7 +204,7 @@ class Vocabulary:
 def question_key_terms(q: Question) -> list[str]:
     """A question's key terms: its topics, its key points' short phrasings and the technical
     words of its key points and text (never its outline, which names things in passing)."""
-    from mockinterview.vocab import _terms_in_text
+    from mockinterview.vocab.terms import _terms_in_text
 
     out = [t.replace("-", " ") for t in q.topics]
     for kp in q.key_points:
@@ -235,7 +236,7 @@ def bank_vocabulary(bank: Bank) -> Vocabulary:
         # a question covers a job term its key terms contain ("vector search" covers "search")
         v.by_question[q.id] = {g for k in keys for g in _ngrams(list(k))}
         v.df.update(keys)
-    from mockinterview.vocab import is_common
+    from mockinterview.vocab.words import is_common
 
     topics = {_term_key(t.replace("-", " ")) for q in bank.questions.values() for t in q.topics}
     for k in [k for k in v.display if len(k) == 1 and is_common(k[0])]:
@@ -615,7 +616,7 @@ _INSTRUCTION = re.compile(r"\b(?:ignore|disregard|forget|instructions?|system pr
 
 def cv_lines(cv_text: str) -> list[str]:
     """The CV's statements of work: bullet lines with an action verb, none that instructs."""
-    from mockinterview.scoring import injection_attempts
+    from mockinterview.interviewer.scoring import injection_attempts
 
     out = []
     for raw in cv_text.splitlines():
@@ -701,7 +702,7 @@ asked when that point is missed}},
 def generation_messages(job_text: str, terms: list[str], role: str, level: str, n: int,
                         cv_text: str | None = None) -> list[dict[str, str]]:
     """The system message (instructions only) and the user message (fenced data only)."""
-    from mockinterview.prompts import Fence
+    from mockinterview.interviewer.prompts import Fence
 
     fence = Fence.new()
     system = GENERATE_SYSTEM.format(fence_begin=fence.begin, fence_end=fence.end, n=n,
