@@ -394,6 +394,12 @@ def _resume_source(cfg, folder: Path, text: bool, answers: Path | None):
         from mockinterview.demo import DemoAnswers, default_cache
 
         demo = DemoAnswers(default_cache())
+        if s.tailoring is not None:  # a demo tailored to a job answers from the outlines
+            from mockinterview.bank import load_bank
+            from mockinterview.session.tailor import demo_answers, with_generated
+
+            bank = with_generated(load_bank(cfg.rubrics), s.tailoring.generated)
+            demo.extra = demo_answers(bank, s.plan)
         demo.resume_after(s.turns)
         return demo
     if s.answer_source == "files":
