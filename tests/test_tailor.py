@@ -440,3 +440,27 @@ def test_cli_follow_up_keeps_the_job_and_progress_filters(recordings, tmp_path, 
     assert trends(recordings, job=s1.tailoring.job_sha256[:8])["section"] == only_job["section"]
     r4 = runner.invoke(app, ["progress", "--job", "other-job.md"])
     assert r4.exit_code == 2
+
+
+def test_config_tailor_section(tmp_path, recordings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from mockinterview.cli.app import app
+    from mockinterview.config import load_config
+    from mockinterview.errors import ConfigError
+
+    cfg_file = tmp_path / "config.toml"
+    cfg_file.write_text(f'[tailor]\njob = "{JOBS / "tune" / "genai-rag.md"}"\ngenerate = 0\n')
+    cfg = load_config(cfg_file)
+    assert cfg.tailor.job == JOBS / "tune" / "genai-rag.md" and cfg.tailor.generate == 0
+    monkeypatch.setenv("MOCKINTERVIEW_CONFIG", str(cfg_file))
+    r = CliRunner().invoke(app, ["start", "--text", "--engine", "offline", "--no-play",
+                                 "--minutes", "15"], input="let's end here\n")
+    assert r.exit_code == 0, r.output
+    (folder,) = [p for p in recordings.iterdir() if (p / "session.json").exists()]
+    s = load_session(folder)
+    assert s.plan.role == "genai-engineer" and s.tailoring.job_name == "genai-rag"
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[tailor]\njobs = 'x.md'\n")
+    with pytest.raises(ConfigError, match="tailor.jobs: unknown key"):
+        load_config(bad)
