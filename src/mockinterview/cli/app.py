@@ -483,7 +483,7 @@ def sessions() -> None:
     cfg = _cfg()
     rec = cfg.recordings_dir()
     table = Table(title=f"Sessions in {rec}")
-    for col in ("id", "status", "role", "level", "minutes", "answers", "overall"):
+    for col in ("id", "status", "role", "level", "minutes", "answers", "overall", "job"):
         table.add_column(col)
     bad = 0
     for folder, s in iter_sessions(rec):
@@ -494,8 +494,9 @@ def sessions() -> None:
         sc = s.latest_scores
         overall = f"{sum(x.overall for x in sc) / len(sc):.1f}" if sc else "-"
         answers = sum(1 for t in s.turns if t.transcript and t.transcript.text)
+        job = s.tailoring.job_name if s.tailoring and s.tailoring.job_name else "-"
         table.add_row(folder.name, s.status, s.plan.role, s.plan.level, str(s.plan.minutes),
-                      str(answers), overall)
+                      str(answers), overall, escape(job))
     console.print(table)
 
 

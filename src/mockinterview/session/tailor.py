@@ -819,6 +819,12 @@ def check_generated(items: list[Any], role: str, level: str, bank: Bank,
 
 
 def _shape_problems(item: dict[str, Any]) -> str | None:
+    from mockinterview.interviewer.scoring import injection_attempts
+
+    spoken = json.dumps(item, ensure_ascii=False)
+    if "UNTRUSTED_CANDIDATE_DATA" in spoken or injection_attempts(spoken) \
+            or _INSTRUCTION.search(str(item.get("text", ""))):
+        return "reads like an instruction, not an interview question"
     if item.get("section") not in ("technical", "system_design"):
         return f"section {item.get('section')!r} is not technical or system_design"
     kps = item.get("key_points")
