@@ -171,8 +171,8 @@ def demo(
     engine: str = typer.Option(None, help="offline or llm (default: llm when configured)"),
     model: str = typer.Option(None, help="faster-whisper model name or path"),
     play: bool = typer.Option(True, help="play speech when an output device exists"),
-    job: Path = typer.Option(None, "--job", help="tailor the demo to a job description"),
-    cv: Path = typer.Option(None, "--cv", help="a CV for the introduction's follow-ups"),
+    job: Path | None = typer.Option(None, "--job", help="tailor the demo to a job description"),
+    cv: Path | None = typer.Option(None, "--cv", help="a CV for the introduction's follow-ups"),
 ) -> None:
     """Run a short complete interview with a synthetic candidate (no microphone, no key)."""
     from mockinterview.bank import load_bank
@@ -236,9 +236,9 @@ def start(
     play: bool = typer.Option(True, help="play speech when an output device exists"),
     schedule_date: str = typer.Option(None, "--schedule",
                                       help="YYYY-MM-DD: write an .ics for the follow-up session"),
-    job: Path = typer.Option(None, "--job", help="a job description (.txt, .md or .pdf) to "
+    job: Path | None = typer.Option(None, "--job", help="a job description (.txt, .md or .pdf) to "
                                                  "tailor the interview to"),
-    cv: Path = typer.Option(None, "--cv", help="your CV (.txt, .md or .pdf): the introduction's "
+    cv: Path | None = typer.Option(None, "--cv", help="your CV (.txt, .md or .pdf): the introduction's "
                                                "follow-ups quote it"),
     generate: int = typer.Option(None, "--generate",
                                  help="LLM engine: at most N model-written questions for job "

@@ -141,9 +141,9 @@ def _pdf_text(raw: bytes, label: str) -> str:
         reader = pypdf.PdfReader(io.BytesIO(raw))
         if reader.is_encrypted:
             try:
-                ok = reader.decrypt("")
+                ok = bool(reader.decrypt(""))  # PasswordType.NOT_DECRYPTED is 0
             except Exception:  # noqa: BLE001 - pypdf raises several types here
-                ok = 0
+                ok = False
             if not ok:
                 raise DocumentError(f"{label}: the PDF is password-protected")
         pages = reader.pages

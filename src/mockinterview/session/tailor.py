@@ -51,7 +51,6 @@ import yaml
 
 from mockinterview.bank import Bank, check_bank
 from mockinterview.schema import (
-    LEVELS,
     ROLES,
     JobTerm,
     Plan,
@@ -924,15 +923,6 @@ def resolve_role(role: str | None, job_text: str | None) -> tuple[str, str | Non
     if guess in ROLES:
         return guess, f"role {guess} read from the job description"
     return "ml-engineer", None
-
-
-def job_json(tail: Tailoring) -> str:
-    return json.dumps(tail.model_dump(mode="json"), indent=2)
-
-
-__all__ = ["LEVELS", "TailorOptions", "TailoredPlan", "tailored_plan", "read_job",
-           "cv_follow_ups", "generate_questions", "check_generated", "save_bank_file",
-           "with_generated", "add_generated", "store_documents", "resolve_role"]
 
 
 # ----------------------------------------------------------------------------- one entry point
