@@ -536,7 +536,7 @@ def canned_questions(data: str) -> list[dict[str, Any]]:
     """Questions in the bank's schema for the terms listed under "UNCOVERED JOB TERMS:" in the
     fenced data: generic but valid, so the whole generation path can be tried offline."""
     part = data.split("UNCOVERED JOB TERMS:", 1)[1] if "UNCOVERED JOB TERMS:" in data else ""
-    terms = []
+    terms: list[str] = []
     for line in part.splitlines():
         if not line.startswith("- "):
             if terms:
