@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from mockinterview.bank import load_bank  # noqa: E402
 from mockinterview.session.jobfile import read_document  # noqa: E402
 from mockinterview.session.plan import make_plan  # noqa: E402
-from mockinterview.session.tailor import bank_vocabulary, tailored_plan  # noqa: E402
+from mockinterview.session.tailor import _has, bank_vocabulary, tailored_plan  # noqa: E402
 from mockinterview.vocab.words import is_common  # noqa: E402
 
 JOBS = ROOT / "tests" / "data" / "jobs"
@@ -79,7 +79,7 @@ def covered_main(bank, plan, reading) -> int:
             for qid in ps.question_ids:
                 keys |= vocab.by_question.get(qid, set())
     mains = [t for t in reading.terms if t.main]
-    return sum(1 for t in mains if reading.keys[t.term] in keys)
+    return sum(1 for t in mains if _has(keys, reading.keys[t.term]))
 
 
 def jaccard_distance(a: set[str], b: set[str]) -> float:

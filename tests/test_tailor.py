@@ -467,3 +467,12 @@ def test_config_tailor_section(tmp_path, recordings, monkeypatch):
     bad.write_text("[tailor]\njobs = 'x.md'\n")
     with pytest.raises(ConfigError, match="tailor.jobs: unknown key"):
         load_config(bad)
+
+
+def test_spelled_out_term_matches_its_acronym(bank):
+    tp = tailored_plan(bank, "genai-engineer", "mid", 45,
+                       read_document(JOBS / "tune" / "genai-rag.md").text, seed=0)
+    terms = {t.term.lower(): t for t in tp.tailoring.job_terms}
+    assert "retrieval-augmented generation" in terms and "rag" in terms
+    assert terms["retrieval-augmented generation"].covered_by  # by the RAG questions
+    assert "retrieval-augmented generation" not in [u.lower() for u in tp.tailoring.uncovered]
