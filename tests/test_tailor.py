@@ -56,14 +56,14 @@ def make_pdf(lines: list[str]) -> bytes:
         esc = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
         ops.append(f"({esc}) Tj T*")
     ops.append("ET")
-    stream = "\n".join(ops).encode("latin-1")
+    stream = "\n".join(ops).encode("cp1252")
     objs = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
         b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -113,6 +113,23 @@ def test_reads_markdown_text_and_pdf(tmp_path):
     assert (folder / "job.pdf").read_bytes() == pdf_path.read_bytes()
     for name in ("job.pdf", "job.txt", "cv.md"):
         assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
+
+
+def test_pdf_cv_with_bullets_gives_follow_ups(tmp_path, bank):
+    cv_path = tmp_path / "cv.pdf"
+    cv_path.write_bytes(make_pdf([
+        "Maria Keller, Data Scientist",
+        "Experience",
+        "\u2022 Built a churn model with gradient boosting for 2 million customers.",
+        "\u2022 Designed A/B tests for retention offers with CUPED.",
+        "Skills: Python, SQL",
+    ]))
+    cv = read_document(cv_path, "--cv")
+    assert "- Built a churn model" in cv.text
+    lines = cv_lines(cv.text)
+    assert lines[0].startswith("Built a churn model") and len(lines) == 2
+    ups = cv_follow_ups(cv.text, None, bank)
+    assert any("Built a churn model with gradient boosting" in u for u in ups)
 
 
 def _bank():

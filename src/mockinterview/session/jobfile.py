@@ -190,4 +190,6 @@ def _tidy(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
     text = re.sub(r"[ \t\u00a0]+", " ", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
+    # bullets as PDFs and word processors write them: one form, "- ", for the readers of lines
+    text = re.sub(r"(?m)^[ \t]*[\u2022\u25cf\u25aa\u25e6\u2023\u2219\u2013\u00b7][ \t]*", "- ", text)
     return text.strip()
