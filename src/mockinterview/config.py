@@ -58,6 +58,15 @@ class PrivacyConfig(_Strict):
     keep_days: int | None = Field(default=None, ge=1, le=36500)
 
 
+class TailorConfig(_Strict):
+    """Interviews for a job (issue 19): the files `start` uses when no --job/--cv is given."""
+
+    job: Path | None = None  # a job description: .txt, .md or .pdf
+    cv: Path | None = None  # the candidate's CV: .txt, .md or .pdf
+    generate: int = Field(default=3, ge=0, le=10)  # LLM engine: questions for uncovered terms
+    save_bank: Path | None = None  # write generated questions there as a bank file
+
+
 class Config(_Strict):
     recordings: Path | None = None
     rubrics: Path | None = None
@@ -68,6 +77,7 @@ class Config(_Strict):
     audio: AudioConfig = Field(default_factory=AudioConfig)
     stt: STTConfig = Field(default_factory=STTConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    tailor: TailorConfig = Field(default_factory=TailorConfig)
 
     source: str = Field(default="defaults", exclude=True)
 

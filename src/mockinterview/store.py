@@ -298,6 +298,8 @@ def _index_rows(session: Session, folder: Path, db: sqlite3.Connection) -> None:
         questions = load_bank().questions
     except Exception:
         questions = {}
+    if session.tailoring is not None and session.tailoring.generated:  # issue 19: their topics
+        questions = {**questions, **{q.id: q for q in session.tailoring.generated}}
     scores = session.latest_scores
     overall = (sum(s.overall for s in scores) / len(scores)) if scores else None
     db.execute("DELETE FROM sessions WHERE id=?", (session.id,))

@@ -174,6 +174,8 @@ def demo(
     engine: str = typer.Option(None, help="offline or llm (default: llm when configured)"),
     model: str = typer.Option(None, help="faster-whisper model name or path"),
     play: bool = typer.Option(True, help="play speech when an output device exists"),
+    job: Path | None = typer.Option(None, "--job", help="tailor the demo to a job description"),
+    cv: Path | None = typer.Option(None, "--cv", help="a CV for the introduction's follow-ups"),
 ) -> None:
     """Run a short complete interview with a synthetic candidate (no microphone, no key)."""
     from mockinterview.bank import load_bank
@@ -184,13 +186,34 @@ def demo(
     bank = load_bank(cfg.rubrics)
     plan = demo_plan(bank)
     eng = cfg.resolved_engine(engine)
-    session, folder = new_session(cfg, plan, eng, model or cfg.stt.model or "tiny.en", "demo")
+    job, cv = job or cfg.tailor.job, cv or cfg.tailor.cv
+    tailored = None
+    extra: dict[str, list[str]] = {}
+    if job is not None or cv is not None:
+        from mockinterview.session.tailor import demo_answers, plan_for_job
+
+        with console.status("Reading the job description…") as status:
+            tailored = plan_for_job(bank, role=None, level="mid", minutes=12, job_path=job,
+                                    cv_path=cv, style="friendly", seed=0, engine=eng, cfg=cfg,
+                                    generate=cfg.tailor.generate, progress=status.update,
+                                    sections=[s for s in plan_sections() if s != "coding"])
+        plan = tailored.plan
+        bank_now = bank
+        if tailored.tailoring and tailored.tailoring.generated:
+            from mockinterview.session.tailor import with_generated
+
+            bank_now = with_generated(bank, tailored.tailoring.generated)
+        extra = demo_answers(bank_now, plan)
+    session, folder = new_session(cfg, plan, eng, model or cfg.stt.model or "tiny.en", "demo",
+                                  tailoring=tailored.tailoring if tailored else None)
+    if tailored is not None:
+        _keep_job_files(session, folder, tailored, None, cfg.tailor.save_bank)
     console.print(f"[bold]Demo interview[/] ({eng} engine) → {escape(str(folder))}")
     with console.status("loading the speech model…"):
         from mockinterview.speech.transcribe import WhisperTranscriber
 
         tr = WhisperTranscriber(model or cfg.stt.model)
-    session = run_interview(cfg, session, folder, DemoAnswers(default_cache()),
+    session = run_interview(cfg, session, folder, DemoAnswers(default_cache(), extra=extra),
                             RunOptions(engine=eng, model=model, play=play), ui=RichUI(),
                             bank=bank, transcriber=tr)
     _print_outcome(session, folder)
@@ -198,7 +221,8 @@ def demo(
 
 @app.command()
 def start(
-    role: str = typer.Option("ml-engineer", help="ml-engineer, data-scientist or genai-engineer"),
+    role: str = typer.Option(None, help="ml-engineer, data-scientist or genai-engineer (default: "
+                                        "read from --job, else ml-engineer)"),
     level: str = typer.Option("mid", help="junior, mid or senior"),
     minutes: int = typer.Option(30, help="30, 45 or 60"),
     sections: str = typer.Option(None, help="comma-separated sections to include"),
@@ -215,15 +239,41 @@ def start(
     play: bool = typer.Option(True, help="play speech when an output device exists"),
     schedule_date: str = typer.Option(None, "--schedule",
                                       help="YYYY-MM-DD: write an .ics for the follow-up session"),
+    job: Path | None = typer.Option(None, "--job", help="a job description (.txt, .md or .pdf) to "
+                                                 "tailor the interview to"),
+    cv: Path | None = typer.Option(None, "--cv", help="your CV (.txt, .md or .pdf): the introduction's "
+                                               "follow-ups quote it"),
+    generate: int = typer.Option(None, "--generate",
+                                 help="LLM engine: at most N model-written questions for job "
+                                      "terms the bank lacks (default 3; 0: none)"),
+    save_bank: Path = typer.Option(None, "--save-bank",
+                                   help="write the model-written questions to this folder as a "
+                                        "bank file"),
 ) -> None:
-    """Start a mock interview."""
+    """Start a mock interview (for a job with --job, and your CV with --cv)."""
     from mockinterview.bank import load_bank
     from mockinterview.runner import RunOptions, new_session, run_interview
     from mockinterview.schema import LEVELS, ROLES, STYLES
     from mockinterview.session.plan import make_plan
 
     cfg = _cfg()
-    if role not in ROLES:
+    job = job or cfg.tailor.job
+    cv = cv or cfg.tailor.cv
+    job_name = None
+    if follow_up and job is None:  # a follow-up keeps the job (and CV) of the session it follows
+        from mockinterview.session.tailor import job_of_session
+        from mockinterview.store import find_session, load_session
+
+        prev_folder = find_session(cfg.recordings_dir(), follow_up)
+        prev = load_session(prev_folder)
+        job, prev_cv = job_of_session(prev_folder, prev.tailoring)
+        cv = cv or prev_cv
+        role = role or prev.plan.role
+        if prev.tailoring is not None:
+            job_name = prev.tailoring.job_name
+    if role is None and job is None:
+        role = "ml-engineer"
+    if role is not None and role not in ROLES:
         fail(f"--role: unknown role {role!r} (choose from {', '.join(ROLES)})")
     if level not in LEVELS:
         fail(f"--level: unknown level {level!r} (choose from {', '.join(LEVELS)})")
@@ -237,6 +287,12 @@ def start(
     if output_device:
         cfg.audio.output_device = output_device
     bank = load_bank(cfg.rubrics)
+    tailored = None
+    if role is None:  # only with a job: read the role from its text
+        from mockinterview.session.jobfile import read_document
+        from mockinterview.session.tailor import resolve_role
+
+        role, _why = resolve_role(None, read_document(job, "--job").text)
     history = None
     if follow_up:
         from mockinterview.session.progress import history_for_follow_up
@@ -247,12 +303,26 @@ def start(
 
         history = recent_history(cfg.recordings_dir(), role)
     secs = [s.strip() for s in sections.split(",")] if sections else None
-    plan = make_plan(bank, role, level, minutes, sections=secs, focus=focus, style=style,
-                     seed=seed, history=history)
     source = _source(cfg, text, answers)
     eng = cfg.resolved_engine(engine)
+    if job is not None or cv is not None:
+        from mockinterview.session.tailor import plan_for_job
+
+        n_gen = cfg.tailor.generate if generate is None else max(0, generate)
+        with console.status("Reading the job description…") as status:
+            tailored = plan_for_job(bank, role=role, level=level, minutes=minutes, job_path=job,
+                                    cv_path=cv, sections=secs, style=style, seed=seed,
+                                    history=history, focus=focus, engine=eng, cfg=cfg,
+                                    generate=n_gen, progress=status.update)
+        plan = tailored.plan
+    else:
+        plan = make_plan(bank, role, level, minutes, sections=secs, focus=focus, style=style,
+                         seed=seed, history=history)
     session, folder = new_session(cfg, plan, eng, model or cfg.stt.model or "tiny.en",
-                                  source.kind, follow_up_of=follow_up, answer_folder=answers)
+                                  source.kind, follow_up_of=follow_up, answer_folder=answers,
+                                  tailoring=tailored.tailoring if tailored else None)
+    if tailored is not None:
+        _keep_job_files(session, folder, tailored, job_name, save_bank or cfg.tailor.save_bank)
     console.print(f"[bold]Interview[/] {escape(session.id)} ({eng} engine, {source.kind} answers)")
     for r in plan.reasons:
         console.print(f"[dim]plan: {escape(r)}[/]")
@@ -271,6 +341,34 @@ def start(
         console.print(f"Suggested follow-up: {escape(fu.suggested_date or '')} on "
                       f"{escape(', '.join(fu.focus))}. Add it to your calendar with "
                       f"[bold]mockinterview schedule {escape(session.id)}[/]")
+
+
+def plan_sections() -> tuple[str, ...]:
+    from mockinterview.schema import SECTIONS
+
+    return SECTIONS
+
+
+def _keep_job_files(session, folder: Path, tailored, job_name: str | None,
+                    save_bank: Path | None) -> None:
+    """The job and CV into the session folder (0600), the generated questions to --save-bank."""
+    from mockinterview.session.tailor import save_bank_file, store_documents
+    from mockinterview.store import save_session
+
+    tail = session.tailoring
+    store_documents(folder, tailored.job, tailored.cv, tail)
+    if job_name:
+        tail.job_name = job_name
+    save_session(session, folder)
+    for note in tail.notes:
+        err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+    for d in tail.dropped:
+        err_console.print(f"[yellow]dropped a model-written question:[/] {escape(d)}",
+                          highlight=False)
+    if save_bank and tail.generated:
+        out = save_bank_file(tail.generated, save_bank, session.id)
+        console.print(f"Model-written questions: [bold]{escape(str(out))}[/] (check them with "
+                      "`mockinterview rubrics check` after copying them into the bank)")
 
 
 def _source(cfg, text: bool, answers: Path | None):
@@ -299,6 +397,12 @@ def _resume_source(cfg, folder: Path, text: bool, answers: Path | None):
         from mockinterview.demo import DemoAnswers, default_cache
 
         demo = DemoAnswers(default_cache())
+        if s.tailoring is not None:  # a demo tailored to a job answers from the outlines
+            from mockinterview.bank import load_bank
+            from mockinterview.session.tailor import demo_answers, with_generated
+
+            bank = with_generated(load_bank(cfg.rubrics), s.tailoring.generated)
+            demo.extra = demo_answers(bank, s.plan)
         demo.resume_after(s.turns)
         return demo
     if s.answer_source == "files":
@@ -382,7 +486,7 @@ def sessions() -> None:
     cfg = _cfg()
     rec = cfg.recordings_dir()
     table = Table(title=f"Sessions in {rec}")
-    for col in ("id", "status", "role", "level", "minutes", "answers", "overall"):
+    for col in ("id", "status", "role", "level", "minutes", "answers", "overall", "job"):
         table.add_column(col)
     bad = 0
     for folder, s in iter_sessions(rec):
@@ -393,8 +497,9 @@ def sessions() -> None:
         sc = s.latest_scores
         overall = f"{sum(x.overall for x in sc) / len(sc):.1f}" if sc else "-"
         answers = sum(1 for t in s.turns if t.transcript and t.transcript.text)
+        job = s.tailoring.job_name if s.tailoring and s.tailoring.job_name else "-"
         table.add_row(folder.name, s.status, s.plan.role, s.plan.level, str(s.plan.minutes),
-                      str(answers), overall)
+                      str(answers), overall, escape(job))
     console.print(table)
 
 
@@ -769,6 +874,8 @@ def progress(
     chart: Path = typer.Option(None, help="where to write the chart SVG "
                                           "(default: <recordings>/progress.svg)"),
     rebuild: bool = typer.Option(False, help="rebuild the index from the session folders"),
+    job: str = typer.Option(None, "--job", help="only sessions planned for this job (its file "
+                                                "name, e.g. ds-experimentation.md)"),
 ) -> None:
     """Trend of each criterion and section across sessions, in a table and a chart."""
     from mockinterview.session.progress import slope, trend_chart, trends
@@ -779,7 +886,9 @@ def progress(
     if rebuild:
         for problem in rebuild_index(rec):
             err_console.print(f"[yellow]skipped:[/] {escape(problem)}", highlight=False)
-    data = trends(rec)
+    data = trends(rec, job=job)
+    if not data["criterion"] and job:
+        fail(f"{rec}: no scored sessions for the job {job!r} (start one with --job)")
     if not data["criterion"]:
         fail(f"{rec}: no scored sessions yet (run `mockinterview demo` or `start`)")
     for kind in ("criterion", "section"):
