@@ -18,8 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from mockinterview.coding import SandboxOptions, run_solution, sandbox_description, static_checks
-from mockinterview.models import CodingSpec, TestCase
+from mockinterview.coding.challenge import (
+    SandboxOptions,
+    run_solution,
+    sandbox_description,
+    static_checks,
+)
+from mockinterview.schema import CodingSpec, TestCase
 
 SPEC = CodingSpec(function="add", signature="def add(a, b):",
                   starter="def add(a, b):\n    raise NotImplementedError\n",

@@ -18,8 +18,9 @@ import time
 
 from mockinterview.config import Config, LLMConfig
 from mockinterview.interviewer.base import AnswerContext
-from mockinterview.interviewer.llm import LLMBrain, LLMOptions
-from mockinterview.models import Criterion, KeyPoint, Question, SectionRubric
+from mockinterview.interviewer.client import LLMOptions
+from mockinterview.interviewer.llm import LLMBrain
+from mockinterview.schema import Criterion, KeyPoint, Question, SectionRubric
 from mockinterview.testing.openai_server import ScriptedOpenAIServer, ScriptedReply
 
 FOLLOW_UP = ("You said you picked k-means for the customer segments. "

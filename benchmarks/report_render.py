@@ -17,7 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from mockinterview.models import (
+from mockinterview.review.report import write_feedback_md, write_report
+from mockinterview.schema import (
     CriterionScore,
     Delivery,
     Plan,
@@ -30,7 +31,6 @@ from mockinterview.models import (
     Turn,
     Word,
 )
-from mockinterview.report import write_feedback_md, write_report
 from mockinterview.store import save_session
 
 VOCAB = ("the model overfits when variance dominates so we regularize with weight decay and "

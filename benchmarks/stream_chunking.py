@@ -1,13 +1,14 @@
 """How streaming chunking trades transcript quality for the length of the last decode.
 
-Streaming transcription (``mockinterview.stream``) decodes the answer in pieces while the candidate
-speaks; the piece left when they stop is what they wait for. Longer pieces and more pre-roll keep the
-transcript as good as whole-file decoding but make that last decode slower. This script runs clips
-through the streaming path synchronously (every pause is probed, as when the worker keeps up, so the
-result is deterministic) under several :class:`~mockinterview.stream.StreamOptions` and prints, per
-variant: pooled WER against the references, the difference to whole-file decoding in points, the
-per-clip difference in word errors, and the length of the last decode (what a live answer waits for,
-before the silence window hides part of it).
+Streaming transcription (``mockinterview.speech.stream``) decodes the answer in pieces while the
+candidate speaks; the piece left when they stop is what they wait for. Longer pieces and more
+pre-roll keep the transcript as good as whole-file decoding but make that last decode slower. This
+script runs clips through the streaming path synchronously (every pause is probed, as when the
+worker keeps up, so the result is deterministic) under several
+:class:`~mockinterview.speech.stream.StreamOptions` and prints, per variant: pooled WER against the
+references, the difference to whole-file decoding in points, the per-clip difference in word errors,
+and the length of the last decode (what a live answer waits for, before the silence window hides
+part of it).
 
 Clips: the four human recordings of ``../shared/speech`` joined by short pauses, and espeak-ng
 answers (``EspeakCliVoice``: deterministic) of 60-150 s in four voices and rates.
@@ -34,12 +35,12 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from mockinterview.audio import load_audio
-from mockinterview.stream import StreamingTranscriber, StreamOptions
+from mockinterview.speech.audio import load_audio
+from mockinterview.speech.stream import StreamingTranscriber, StreamOptions
+from mockinterview.speech.transcribe import WhisperTranscriber
+from mockinterview.speech.vad import FRAME, StreamingVAD
 from mockinterview.testing.answers import EspeakCliVoice, synth_answer
 from mockinterview.textnorm import wer_counts
-from mockinterview.transcribe import WhisperTranscriber
-from mockinterview.vad import FRAME, StreamingVAD
 
 SR = 16_000
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"

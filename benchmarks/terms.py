@@ -43,13 +43,13 @@ from pathlib import Path
 import yaml
 
 from mockinterview import vocab
-from mockinterview.audio import SAMPLE_RATE, load_audio
 from mockinterview.bank import load_bank
 from mockinterview.errors import AudioError
-from mockinterview.models import Transcript
-from mockinterview.speak import CANDIDATE_VOICE, Pyttsx3Voice
+from mockinterview.schema import Transcript
+from mockinterview.speech.audio import SAMPLE_RATE, load_audio
+from mockinterview.speech.speak import CANDIDATE_VOICE, Pyttsx3Voice
+from mockinterview.speech.transcribe import WhisperTranscriber
 from mockinterview.textnorm import contains_phrase, normalize, wer_counts
-from mockinterview.transcribe import WhisperTranscriber
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSWERS = Path(__file__).with_name("terms_answers.yaml")

@@ -35,10 +35,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from mockinterview.capture import AnswerPipeline, CaptureOptions
-from mockinterview.listen import AnswerRequest
+from mockinterview.speech.capture import AnswerPipeline, CaptureOptions
+from mockinterview.speech.listen import AnswerRequest
+from mockinterview.speech.transcribe import WhisperTranscriber
 from mockinterview.testing.answers import synth_answer
-from mockinterview.transcribe import WhisperTranscriber
 
 SR = 16_000
 BLOCK = 512

@@ -14,7 +14,7 @@ SPEECH = SHARED / "speech"
 
 @pytest.fixture(scope="session")
 def transcriber():
-    from mockinterview.transcribe import WhisperTranscriber
+    from mockinterview.speech.transcribe import WhisperTranscriber
 
     return WhisperTranscriber()
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from mockinterview.bank import check_bank, load_bank
-from mockinterview.cli import app
+from mockinterview.cli.app import app
 from mockinterview.errors import BankError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mockinterview.capture import AnswerPipeline, CrashSafeWav, LevelMeter
-from mockinterview.listen import AnswerRequest
-from mockinterview.tape import SessionTape
+from mockinterview.speech.capture import AnswerPipeline, CrashSafeWav, LevelMeter
+from mockinterview.speech.listen import AnswerRequest
+from mockinterview.speech.tape import SessionTape
 
 SR = 16_000
 
@@ -48,7 +48,7 @@ def test_header_lags_at_most_flush_interval(tmp_path):
 WRITER = textwrap.dedent("""
     import sys, time
     import numpy as np
-    from mockinterview.capture import CrashSafeWav
+    from mockinterview.speech.capture import CrashSafeWav
     w = CrashSafeWav(sys.argv[1], flush_s=float(sys.argv[2]))
     n = 0
     while True:  # 32 ms blocks at real time, sample values count up so we can check order
@@ -88,13 +88,9 @@ def test_sigkill_leaves_a_readable_file_missing_at_most_one_second(tmp_path):
 
 
 def test_session_tape_places_clips_on_the_timeline(tmp_path):
-    class ManualClockForTests:
-        t = 100.0
+    from mockinterview.clock import SimulatedClock
 
-        def __call__(self) -> float:
-            return self.t
-
-    clock = ManualClockForTests()
+    clock = SimulatedClock(100.0)
     q = tmp_path / "q.wav"
     sf.write(str(q), np.full(22050, 0.25, dtype=np.float32), 22050)  # 1 s at 22.05 kHz
     tape = SessionTape(tmp_path / "session.wav", clock=clock)
@@ -132,7 +128,7 @@ def test_pipeline_ends_turn_and_transcribes(tmp_path, transcriber):
     """The capture-to-transcript path on real speech fed block by block (no device)."""
     from pathlib import Path
 
-    from mockinterview.audio import load_audio
+    from mockinterview.speech.audio import load_audio
 
     SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
 

@@ -15,15 +15,21 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from mockinterview import agreement
-from mockinterview.cli import app
-from mockinterview.coach import calibrate, export_grades, load_calibration, rescore_session
+from mockinterview.cli.app import app
+from mockinterview.clock import SimulatedClock
+from mockinterview.coach.core import (
+    agreement,
+    calibrate,
+    export_grades,
+    load_calibration,
+    rescore_session,
+)
 from mockinterview.config import load_config
 from mockinterview.errors import CalibrationError
-from mockinterview.flow import RecordingUI, SimulatedClock
-from mockinterview.listen import TextAnswers
-from mockinterview.models import Plan, PlannedSection
 from mockinterview.runner import RunOptions, new_session, run_interview
+from mockinterview.schema import Plan, PlannedSection
+from mockinterview.session.flow import RecordingUI
+from mockinterview.speech.listen import TextAnswers
 from mockinterview.store import load_session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -290,7 +296,7 @@ def test_a_damaged_session_is_one_line_and_the_others_go_on(session_copy, record
 
 
 def test_export_grades_round_trips_into_calibrate(session_copy, tmp_path, monkeypatch):
-    from mockinterview.review import add_annotation
+    from mockinterview.review.server import add_annotation
 
     s = load_session(session_copy)
     tech_turn = next(t.index for t in s.turns if t.question_id == "tech-bias-variance"

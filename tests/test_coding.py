@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from mockinterview import coding, coding_runner
 from mockinterview.bank import check_bank, load_bank
+from mockinterview.coding import challenge as coding
+from mockinterview.coding import sandbox_child as coding_runner
 from mockinterview.errors import BankError
-from mockinterview.models import CodingRun, CodingSpec, KeyPoint, Question, TestCase
+from mockinterview.schema import CodingRun, CodingSpec, KeyPoint, Question, TestCase
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE_LIMIT_S = 2.0

@@ -7,8 +7,8 @@ import wave
 
 from typer.testing import CliRunner
 
-from mockinterview.cli import app
-from mockinterview.models import Session
+from mockinterview.cli.app import app
+from mockinterview.schema import Session
 from mockinterview.store import session_dirs
 from mockinterview.textnorm import wer, wer_counts
 

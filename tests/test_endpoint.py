@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockinterview.endpoint import (
+from mockinterview.speech.endpoint import (
     EndpointDetector,
     EndpointOptions,
     ends_mid_thought,
@@ -89,7 +89,8 @@ def test_detector_waits_long_after_a_filler_and_short_after_a_sentence():
 
     det = EndpointDetector()
     f = _feed(det, 0, _frames(2.0), True)
-    det.on_text("I would use early stopping on the validation loss.", covers_until=det.last_voiced_t + 0.2)
+    det.on_text("I would use early stopping on the validation loss.",
+                covers_until=det.last_voiced_t + 0.2)
     f = _feed(det, f, _frames(0.6), False)
     assert det.decide() is None
     f = _feed(det, f, _frames(0.3), False)

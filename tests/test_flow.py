@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from mockinterview.commands import detect_command
+from mockinterview.clock import SimulatedClock
 from mockinterview.config import load_config
 from mockinterview.errors import AudioError
-from mockinterview.flow import RecordingUI, SimulatedClock
-from mockinterview.listen import FileAnswers, TextAnswers
-from mockinterview.models import SECTIONS
-from mockinterview.plan import make_plan
 from mockinterview.runner import RunOptions, new_session, run_interview
+from mockinterview.schema import SECTIONS
+from mockinterview.session.commands import detect_command
+from mockinterview.session.flow import RecordingUI
+from mockinterview.session.plan import make_plan
+from mockinterview.speech.listen import FileAnswers, QuietSource, TextAnswers
 from mockinterview.store import load_session
 
 ANSWER = ("I would start from the definition and then give an example from my last project. "
@@ -105,7 +106,7 @@ def test_commands_change_the_interview(recordings, bank):
 
 def test_missing_answer_file_ends_with_an_error_naming_it_and_keeps_the_rest(
         recordings, bank, transcriber, tmp_path):
-    from mockinterview.speak import CANDIDATE_VOICE, Pyttsx3Voice
+    from mockinterview.speech.speak import CANDIDATE_VOICE, Pyttsx3Voice
 
     answers_dir = tmp_path / "answers"
     answers_dir.mkdir()
@@ -125,7 +126,7 @@ def test_missing_answer_file_ends_with_an_error_naming_it_and_keeps_the_rest(
     assert (folder / "feedback.md").exists()
 
 
-class StreamedFileAnswers:
+class StreamedFileAnswers(QuietSource):
     """The live microphone's path (VAD, endpointing, streaming transcription, crash-safe WAV)
     fed from audio files instead of a device: answer N is the N-th file."""
 
@@ -138,8 +139,8 @@ class StreamedFileAnswers:
     def capture(self, req):
         import numpy as np
 
-        from mockinterview.audio import load_audio
-        from mockinterview.capture import AnswerPipeline
+        from mockinterview.speech.audio import load_audio
+        from mockinterview.speech.capture import AnswerPipeline
 
         x = load_audio(self.files[req.answer_index])
         x = np.concatenate([np.zeros(8000, np.float32), x, np.zeros(32000, np.float32)])

@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mockinterview.audio import load_audio
-from mockinterview.capture import CaptureOptions, MicAnswers, list_devices, mic_check
-from mockinterview.endpoint import EndpointOptions
 from mockinterview.errors import AudioError
-from mockinterview.listen import AnswerRequest
-from mockinterview.tape import SessionTape
+from mockinterview.speech.audio import load_audio
+from mockinterview.speech.capture import CaptureOptions
+from mockinterview.speech.endpoint import EndpointOptions
+from mockinterview.speech.listen import AnswerRequest
+from mockinterview.speech.microphone import MicAnswers, list_devices, mic_check
+from mockinterview.speech.tape import SessionTape
 from mockinterview.testing.virtual_audio import VirtualAudio, virtual_audio_fixture
 from mockinterview.textnorm import wer
 

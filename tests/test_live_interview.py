@@ -1,5 +1,6 @@
 """A whole interview through the real microphone path: PulseAudio virtual source -> PortAudio ->
-MicAnswers -> the flow. The answer ends by itself and is transcribed; the session tape is written."""
+MicAnswers -> the flow. The answer ends by itself and is transcribed; the session tape is
+written."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from mockinterview.capture import MicAnswers
 from mockinterview.config import load_config
-from mockinterview.flow import RecordingUI
-from mockinterview.plan import make_plan
 from mockinterview.runner import RunOptions, new_session, run_interview
+from mockinterview.session.flow import RecordingUI
+from mockinterview.session.plan import make_plan
+from mockinterview.speech.microphone import MicAnswers
 from mockinterview.testing.virtual_audio import virtual_audio_fixture
 from mockinterview.textnorm import wer
 

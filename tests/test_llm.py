@@ -15,15 +15,10 @@ import pytest
 
 from mockinterview.config import Config, LLMConfig
 from mockinterview.interviewer.base import AnswerContext
-from mockinterview.interviewer.llm import (
-    LLMBrain,
-    LLMOptions,
-    Scrubber,
-    check_endpoint,
-    split_complete,
-)
+from mockinterview.interviewer.client import LLMOptions, Scrubber, check_endpoint, split_complete
+from mockinterview.interviewer.llm import LLMBrain
 from mockinterview.interviewer.offline import OfflineBrain
-from mockinterview.models import (
+from mockinterview.schema import (
     Criterion,
     KeyPoint,
     Probe,

@@ -9,11 +9,12 @@ import json
 import logging
 import threading
 
+from mockinterview.clock import SimulatedClock
 from mockinterview.config import Config, LLMConfig
-from mockinterview.flow import RecordingUI, SimulatedClock
-from mockinterview.listen import TextAnswers
-from mockinterview.plan import make_plan
 from mockinterview.runner import RunOptions, new_session, run_interview
+from mockinterview.session.flow import RecordingUI
+from mockinterview.session.plan import make_plan
+from mockinterview.speech.listen import TextAnswers
 from mockinterview.store import load_session
 from mockinterview.testing.openai_server import RecordedRequest, ScriptedOpenAIServer, ScriptedReply
 

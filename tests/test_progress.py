@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from mockinterview.cli import app
+from mockinterview.cli.app import app
+from mockinterview.clock import SimulatedClock
 from mockinterview.config import load_config
-from mockinterview.flow import RecordingUI, SimulatedClock
-from mockinterview.listen import TextAnswers
-from mockinterview.plan import make_plan
-from mockinterview.progress import recent_history, slope, trends
 from mockinterview.runner import RunOptions, new_session, run_interview
+from mockinterview.session.flow import RecordingUI
+from mockinterview.session.plan import make_plan
+from mockinterview.session.progress import recent_history, slope, trends
+from mockinterview.speech.listen import TextAnswers
 from mockinterview.store import index_snapshot, rebuild_index
 
 WEAK = "I am not sure. It is something about data."
@@ -48,10 +49,19 @@ def test_progress_trend_index_and_chart(recordings, bank, tmp_path):
     assert rebuild_index(recordings) == []
     assert index_snapshot(recordings) == live
 
-    chart = tmp_path / "progress.png"
+    chart = tmp_path / "progress.svg"
     result = CliRunner().invoke(app, ["progress", "--chart", str(chart)])
     assert result.exit_code == 0, result.output
-    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import xml.etree.ElementTree as ET
+
+    svg = ET.fromstring(chart.read_text())  # well-formed, self-contained SVG
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    lines = svg.findall(".//s:polyline", ns)
+    sections = {t.findtext("s:title", namespaces=ns) for t in lines}
+    assert "technical" in sections
+    n_sessions = len(trends(recordings)["section"]["technical"])
+    technical = next(p for p in lines if p.findtext("s:title", namespaces=ns) == "technical")
+    assert len(technical.get("points").split()) == n_sessions >= 2
     assert "technical" in result.output and "↑" in result.output
 
 

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from mockinterview.bank import project_root
-from mockinterview.cli import app
+from mockinterview.cli.app import app
 from mockinterview.errors import PromptError
-from mockinterview.prompts import (
+from mockinterview.interviewer.prompts import (
     TEMPLATE_VARS,
     Fence,
     Prompts,
@@ -22,8 +21,9 @@ from mockinterview.prompts import (
     prompt_hashes,
     sample_values,
 )
+from mockinterview.shipped import shipped
 
-SHIPPED = project_root() / "prompts"
+SHIPPED = shipped("prompts")
 
 
 @pytest.fixture

@@ -10,19 +10,19 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from report_sessions import build_hostile_session, build_typed_session
 from typer.testing import CliRunner
 
-from mockinterview.cli import app
-from mockinterview.models import Event, Plan, PlannedSection, Session, Transcript, Turn
-from mockinterview.report import (
+from mockinterview.cli.app import app
+from mockinterview.review.report import (
     pace_svg,
     safe_media_path,
     write_feedback_md,
     write_pdf,
     write_report,
 )
+from mockinterview.schema import Event, Plan, PlannedSection, Session, Transcript, Turn
 from mockinterview.store import load_session, save_session
+from mockinterview.testing.sessions import build_hostile_session, build_typed_session
 
 
 def test_report_is_self_contained_with_a_strict_policy(recordings):
@@ -148,7 +148,7 @@ def test_cli_report_and_annotate(recordings):
 
 def test_annotated_levels_reach_the_index(recordings):
     """Reviewer levels are indexed (source 'reviewer') so ``progress`` can show them."""
-    from mockinterview.review import add_annotation
+    from mockinterview.review.server import add_annotation
     from mockinterview.store import index_snapshot, update_index
 
     folder = recordings / "ix"
@@ -186,7 +186,7 @@ def test_criterion_names_and_level_descriptors_from_the_rubric(recordings, tmp_p
 
 def test_evidence_matches_across_whisper_word_splits():
     """Whisper emits "two-stage" as the words "two" and "-stage"; the quote keeps it whole."""
-    from mockinterview.report import WordView, _find_quote
+    from mockinterview.review.report import WordView, _find_quote
 
     words = [WordView(t, i * 0.3, i * 0.3 + 0.2, i) for i, t in
              enumerate("I would use a two -stage design, candidate generation".split())]
@@ -215,8 +215,8 @@ def test_interviewer_reply_to_a_candidate_question(recordings):
 
 def test_corrections_are_marked_where_they_happened():
     """Positions count raw words; a two-word miss corrected to one word shifts the rest."""
-    from mockinterview.models import Correction
-    from mockinterview.report import WordView, _apply_corrections
+    from mockinterview.review.report import WordView, _apply_corrections
+    from mockinterview.schema import Correction
 
     text = "In supervised learning we train on labels but supervised learning needs k-means"
     words = [WordView(w, i * 0.3, i * 0.3 + 0.2, i) for i, w in enumerate(text.split())]
@@ -238,7 +238,7 @@ def test_corrections_are_marked_where_they_happened():
 
 def test_missing_sandbox_layers_are_shown_in_both_reports(recordings):
     """A coding run records the sandbox layers it lacked; the reader of the report must see them."""
-    from mockinterview.models import CodingRun
+    from mockinterview.schema import CodingRun
 
     folder = recordings / "layers"
     session = build_typed_session(folder)

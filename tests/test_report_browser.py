@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from report_sessions import HOSTILE, build_hostile_session, build_spoken_session
 
-from mockinterview.report import write_feedback_md, write_report
-from mockinterview.review import serve
+from mockinterview.review.report import write_feedback_md, write_report
+from mockinterview.review.server import serve
 from mockinterview.store import load_session
+from mockinterview.testing.sessions import HOSTILE, build_hostile_session, build_spoken_session
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -302,7 +302,7 @@ def test_after_the_demo_every_answer_replays_word_by_word(page, recordings, tran
     each answer word by word beside its scores and evidence."""
     from typer.testing import CliRunner
 
-    from mockinterview.cli import app
+    from mockinterview.cli.app import app
     from mockinterview.store import session_dirs
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

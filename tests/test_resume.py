@@ -104,3 +104,34 @@ def test_sigkill_in_a_section_then_resume_completes_and_loses_nothing(recordings
         assert kept.get(index) == text  # nothing recorded before the kill is lost
     assert any(e.kind == "resume" for e in after.events)
     assert (folder / "feedback.md").exists()
+
+
+def test_a_killed_demo_resumes_with_its_synthetic_candidate(recordings):
+    """`resume latest` goes on the way the session began: a demo with its synthetic candidate
+    (no microphone here, so any other source would fail with "no input device")."""
+    env = dict(os.environ, MOCKINTERVIEW_RECORDINGS=str(recordings), PYTHONUNBUFFERED="1")
+    proc = _cli(["demo", "--no-play"], env, 0)
+    deadline = time.monotonic() + 300
+    folder = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        dirs = session_dirs(recordings)
+        if dirs and _section_of(dirs[0])[1] >= 2:
+            folder = dirs[0]
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    proc.wait(timeout=10)
+    assert folder is not None and proc.returncode == -signal.SIGKILL, proc.stderr.read()[-500:]
+    before = load_session(folder)
+    assert before.status == "in_progress" and before.answer_source == "demo"
+
+    done = subprocess.run([sys.executable, "-m", "mockinterview", "resume", "latest", "--no-play"],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-800:]
+    assert "with demo answers" in done.stdout
+    after = load_session(folder)
+    assert after.status == "completed"
+    resumed_at = next(i for i, e in enumerate(after.events) if e.kind == "resume")
+    assert resumed_at > 0
+    spoken = [t.capture.get("demo_text") for t in after.turns[len(before.turns):] if t.answer_audio]
+    assert spoken and all(spoken), "every answer after the resume is the synthetic candidate's"

@@ -8,11 +8,11 @@ import os
 from pathlib import Path
 
 import pytest
-from report_sessions import build_typed_session
 
-from mockinterview.report import write_feedback_md, write_report
-from mockinterview.review import AnnotationError, add_annotation, serve
+from mockinterview.review.report import write_feedback_md, write_report
+from mockinterview.review.server import AnnotationError, add_annotation, serve
 from mockinterview.store import load_session
+from mockinterview.testing.sessions import build_typed_session
 
 SECRET = "TOP-SECRET-OUTSIDE-THE-RECORDINGS"
 
@@ -318,7 +318,7 @@ def test_client_hanging_up_mid_body_is_quiet_and_the_pool_stays_bounded(served, 
     import socket
     import threading
 
-    from mockinterview import review
+    from mockinterview.review import server as review
 
     server, folder = served
     socks = []

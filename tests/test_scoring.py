@@ -6,8 +6,7 @@ import pytest
 
 from mockinterview.interviewer.base import AnswerContext
 from mockinterview.interviewer.offline import OfflineBrain
-from mockinterview.models import CodingRun, Transcript
-from mockinterview.scoring import (
+from mockinterview.interviewer.scoring import (
     Tokens,
     count_quantities,
     delivery_metrics,
@@ -19,6 +18,7 @@ from mockinterview.scoring import (
     point_alternatives,
     strip_repetition_loops,
 )
+from mockinterview.schema import CodingRun, Transcript
 
 GOOD_OVERFITTING = (
     "Overfitting is when a model fits the noise in the training data and fails to generalize to "

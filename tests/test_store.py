@@ -7,7 +7,7 @@ import json
 import pytest
 
 from mockinterview.errors import SessionError
-from mockinterview.models import Plan, PlannedSection, Session, Transcript, Turn
+from mockinterview.schema import Plan, PlannedSection, Session, Transcript, Turn
 from mockinterview.store import find_session, load_session, new_session_dir, save_session
 
 

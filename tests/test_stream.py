@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mockinterview.audio import load_audio
-from mockinterview.stream import StreamingTranscriber, StreamOptions, transcribe_streaming
+from mockinterview.speech.audio import load_audio
+from mockinterview.speech.stream import StreamingTranscriber, StreamOptions, transcribe_streaming
+from mockinterview.speech.vad import StreamingVAD
 from mockinterview.testing.answers import EspeakCliVoice, synth_answer
 from mockinterview.textnorm import wer, wer_counts
-from mockinterview.vad import StreamingVAD
 
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
 SR = 16_000

@@ -11,12 +11,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from mockinterview.audio import SAMPLE_RATE, load_audio, write_wav
-from mockinterview.cli import app
+from mockinterview.cli.app import app
 from mockinterview.errors import AudioError
+from mockinterview.speech.audio import SAMPLE_RATE, load_audio, write_wav
+from mockinterview.speech.transcribe import skipped_speech
 from mockinterview.testing.answers import EspeakCliVoice
 from mockinterview.textnorm import wer
-from mockinterview.transcribe import skipped_speech
 
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,21 +58,28 @@ def test_cli_transcribe_names_a_broken_file(tmp_path, transcriber):
 LONG_ANSWER = [
     "Gradient boosting builds an ensemble of shallow trees one after another.",
     "Each new tree is fitted to the residual errors of the trees before it.",
-    "The learning rate shrinks every tree's contribution, which slows training but helps generalisation.",
+    "The learning rate shrinks every tree's contribution, which slows training but helps"
+    " generalisation.",
     "Random forests, in contrast, train deep trees independently on bootstrap samples.",
     "Averaging many decorrelated trees mainly reduces variance rather than bias.",
-    "In practice I tune the number of trees together with the learning rate, using early stopping on a validation set.",
-    "Regularisation matters too: limiting the depth, subsampling rows and columns, and penalising leaf weights.",
+    "In practice I tune the number of trees together with the learning rate, using early stopping"
+    " on a validation set.",
+    "Regularisation matters too: limiting the depth, subsampling rows and columns, and penalising"
+    " leaf weights.",
     "For a credit risk project we compared both methods on three years of loan data.",
-    "The boosted model improved the area under the curve from point seven eight to point eight three.",
+    "The boosted model improved the area under the curve from point seven eight to point eight"
+    " three.",
     "However, it was more sensitive to noisy labels, so we cleaned the training set carefully.",
-    "Interpretability was a requirement, so we reported feature importance and partial dependence plots.",
+    "Interpretability was a requirement, so we reported feature importance and partial dependence"
+    " plots.",
     "We also checked calibration, because the business used the scores as probabilities.",
     "Isotonic regression on a held out fold fixed most of the calibration error.",
-    "Monitoring in production tracked the population stability index of the top features every week.",
+    "Monitoring in production tracked the population stability index of the top features every"
+    " week.",
     "When drift crossed a threshold, an alert asked the team to review and retrain the model.",
     "Latency was not an issue, since scoring ran in a nightly batch job.",
-    "If I had to serve it online, I would export the trees and cache the most common feature vectors.",
+    "If I had to serve it online, I would export the trees and cache the most common feature"
+    " vectors.",
     "Overall, boosting gave the best accuracy, while the forest was the safer baseline.",
     "My main lesson was to invest in evaluation before trying ever more complex models.",
     "Next time I would start with a simple logistic regression as a reference point.",
@@ -115,7 +122,7 @@ def test_unreadable_inputs_are_one_line_errors(tmp_path):
     ("we train, we validate, we test, and we deploy", False),
 ])
 def test_repetition_loops_are_recognised(text, loop):
-    from mockinterview.transcribe import has_loop
+    from mockinterview.speech.transcribe import has_loop
 
     assert has_loop(text) is loop
 

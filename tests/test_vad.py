@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mockinterview.audio import load_audio
-from mockinterview.vad import FRAME, StreamingVAD, model_path, speech_flags
+from mockinterview.speech.audio import load_audio
+from mockinterview.speech.vad import FRAME, StreamingVAD, model_path, speech_flags
 
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
 

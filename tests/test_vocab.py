@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mockinterview import vocab
-from mockinterview.models import Segment, Transcript, Word
+from mockinterview.schema import Segment, Transcript, Word
 from mockinterview.textnorm import contains_phrase, normalize, wer
 
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
@@ -338,9 +338,9 @@ def test_windows_stay_under_the_encoder_span_and_cut_in_the_widest_pause() -> No
     # another after the 91st (45.8 s)
     words, t = [], 0.0
     for i in range(130):
-        words.append(vocab._W(f"w{i}", t, t + 0.4, 0.9, i, 0))
+        words.append(vocab.rebuild._W(f"w{i}", t, t + 0.4, 0.9, i, 0))
         t += 0.5 + (0.8 if i in (40, 90) else 0.0)
-    wins = vocab._windows(words, t + 0.5, 28.0)
+    wins = vocab.verification._windows(words, t + 0.5, 28.0)
     assert [w[0] for w in wins][0] == 0 and wins[-1][1] == len(words)
     for (a, b, t0, t1), nxt in zip(wins, wins[1:] + [None], strict=True):
         assert t1 - t0 <= 30.0 and a < b
@@ -354,7 +354,7 @@ def test_windows_stay_under_the_encoder_span_and_cut_in_the_widest_pause() -> No
 
 
 def test_terms_keep_their_best_cased_spelling() -> None:
-    assert vocab._dedupe(["lightgbm", "LightGBM", "smote", "SMOTE", "xgboost"]) == [
+    assert vocab.terms._dedupe(["lightgbm", "LightGBM", "smote", "SMOTE", "xgboost"]) == [
         "LightGBM", "SMOTE", "xgboost"]
 
 
@@ -390,7 +390,7 @@ def test_verified_pass_keeps_edits_the_audio_supports(transcriber, bank, tmp_pat
 
 
 def test_scorer_prefers_what_was_said(transcriber, tmp_path) -> None:
-    from mockinterview.audio import load_audio
+    from mockinterview.speech.audio import load_audio
     from mockinterview.testing.answers import EspeakCliVoice
 
     said = "I would check the confidence interval and the effect size."
@@ -404,7 +404,8 @@ def test_scorer_prefers_what_was_said(transcriber, tmp_path) -> None:
 
 
 @pytest.mark.parametrize("heard,expected", [
-    ("gradient boosting like XGBoost or light GBM, built", "gradient boosting like XGBoost or LightGBM, built"),
+    ("gradient boosting like XGBoost or light GBM, built",
+     "gradient boosting like XGBoost or LightGBM, built"),
     ("Q LoRA goes further", "QLoRA goes further"),
     ("then we re rank them", "then we rerank them"),
     # unchanged: the term's own words, common words, letters that are not the term's
@@ -450,4 +451,4 @@ def test_respell_joins_a_term_whisper_split_across_two_segments():
 ])
 def test_verification_also_proposes_the_term_in_the_number_the_candidate_said(term, heard_last,
                                                                                forms):
-    assert vocab._number_forms(term, heard_last) == forms
+    assert vocab.verification._number_forms(term, heard_last) == forms

@@ -14,11 +14,12 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from mockinterview import cli, weights
-from mockinterview.cli import app
+import mockinterview.cli.app as cli
+from mockinterview.cli.app import app
 from mockinterview.errors import TranscriptionError
+from mockinterview.speech import weights
+from mockinterview.speech.transcribe import WhisperTranscriber
 from mockinterview.textnorm import wer
-from mockinterview.transcribe import WhisperTranscriber
 
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
 

@@ -1,3 +1,3 @@
-from .cli import main
+from mockinterview.cli.app import main
 
 main()

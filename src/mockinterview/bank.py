@@ -19,8 +19,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import BankError
-from .models import ROLES, SECTIONS, Question, RoleProfile, SectionRubric
+from mockinterview.errors import BankError
+from mockinterview.schema import ROLES, SECTIONS, Question, RoleProfile, SectionRubric
+from mockinterview.shipped import shipped
 
 KINDS: dict[str, type[BaseModel]] = {
     "sections": SectionRubric,
@@ -33,16 +34,14 @@ MAX_DEPTH = 40
 Loc = tuple[Any, ...]
 
 
-def project_root() -> Path:
-    """The checkout holding rubrics/ and prompts/ (an editable install keeps src/ beside them)."""
-    return Path(__file__).resolve().parents[2]
 
 
 def default_rubrics_dir() -> Path:
+    """MOCKINTERVIEW_RUBRICS, else the shipped bank (:func:`mockinterview.shipped.shipped`)."""
     env = os.environ.get("MOCKINTERVIEW_RUBRICS")
     if env:
         return Path(env)
-    return project_root() / "rubrics"
+    return shipped("rubrics")
 
 
 def sha256_file(path: Path) -> str:

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from .errors import ConfigError
+from mockinterview.errors import ConfigError
 
 
 class _Strict(BaseModel):
@@ -53,6 +53,20 @@ class STTConfig(_Strict):
     verify: bool = True
 
 
+class PrivacyConfig(_Strict):
+    # sessions older than this many days are removed by `mockinterview prune` (None: keep all)
+    keep_days: int | None = Field(default=None, ge=1, le=36500)
+
+
+class TailorConfig(_Strict):
+    """Interviews for a job (issue 19): the files `start` uses when no --job/--cv is given."""
+
+    job: Path | None = None  # a job description: .txt, .md or .pdf
+    cv: Path | None = None  # the candidate's CV: .txt, .md or .pdf
+    generate: int = Field(default=3, ge=0, le=10)  # LLM engine: questions for uncovered terms
+    save_bank: Path | None = None  # write generated questions there as a bank file
+
+
 class Config(_Strict):
     recordings: Path | None = None
     rubrics: Path | None = None
@@ -62,6 +76,8 @@ class Config(_Strict):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     audio: AudioConfig = Field(default_factory=AudioConfig)
     stt: STTConfig = Field(default_factory=STTConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    tailor: TailorConfig = Field(default_factory=TailorConfig)
 
     source: str = Field(default="defaults", exclude=True)
 
@@ -91,7 +107,7 @@ class Config(_Strict):
                 raise ConfigError(f"{self.source}: llm.api_key_file: {f} is readable by others; "
                                   f"run chmod 600 {f}")
             key = f.read_text().strip()
-            from .store import register_secret
+            from mockinterview.store import register_secret
 
             register_secret(key)  # scrubbed from stored text like the environment's key
             return SecretStr(key)
@@ -164,7 +180,7 @@ def _register_secrets(cfg: Config) -> None:
     """Every configured secret is scrubbed from stored text from the moment the config is read,
     whether or not the LLM is used in this run: the key file's content and a base URL's password.
     A key file that cannot be read is left to :meth:`Config.api_key` to report."""
-    from .store import register_secret, url_password
+    from mockinterview.store import register_secret, url_password
 
     register_secret(url_password(cfg.llm.base_url))
     f = cfg.llm.api_key_file

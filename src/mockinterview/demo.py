@@ -10,16 +10,17 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, load_audio, write_wav
-from .bank import Bank
-from .listen import AnswerRequest, CapturedAnswer
-from .models import Plan, PlannedSection
-from .speak import CANDIDATE_VOICE, Pyttsx3Voice
+from mockinterview.bank import Bank
+from mockinterview.schema import Plan, PlannedSection, Turn
+from mockinterview.speech.audio import SAMPLE_RATE, load_audio, write_wav
+from mockinterview.speech.listen import AnswerRequest, CapturedAnswer, QuietSource
+from mockinterview.speech.speak import CANDIDATE_VOICE, Pyttsx3Voice
 
 # question id -> the candidate's answers: the main answer first, then answers to follow-ups
 DEMO_ANSWERS: dict[str, list[str]] = {
@@ -119,7 +120,7 @@ def demo_plan(bank: Bank, minutes: int = 10, style: str = "friendly") -> Plan:
 
 
 @dataclass
-class DemoAnswers:
+class DemoAnswers(QuietSource):
     """The synthetic candidate: speaks scripted answers with its own voice into WAV files."""
 
     cache: Path
@@ -128,6 +129,19 @@ class DemoAnswers:
     spoken: dict[int, str] = field(default_factory=dict)  # answer index -> text spoken
     _per_question: dict[str, int] = field(default_factory=dict)
     _candidate_q: int = 0
+    # more scripted answers by question id (a demo tailored to a job answers from the outlines)
+    extra: dict[str, list[str]] = field(default_factory=dict)
+
+    def resume_after(self, turns: Sequence[Turn]) -> None:
+        """Go on after the answers a resumed session already holds (so a question's next answer
+        is its next scripted one, not its first again)."""
+        for t in turns:
+            if t.answer_audio is None:
+                continue
+            if t.question_id is None and t.kind == "candidate_question":
+                self._candidate_q += 1
+            elif t.question_id is not None:
+                self._per_question[t.question_id] = self._per_question.get(t.question_id, 0) + 1
 
     def text_for(self, req: AnswerRequest) -> str:
         qid = req.question_id
@@ -137,7 +151,7 @@ class DemoAnswers:
             return CANDIDATE_QUESTIONS[i]
         n = self._per_question.get(qid, 0)
         self._per_question[qid] = n + 1
-        answers = DEMO_ANSWERS.get(qid, [])
+        answers = DEMO_ANSWERS.get(qid) or self.extra.get(qid, [])
         return answers[n] if n < len(answers) else GENERIC_FOLLOW_UP
 
     def speak(self, text: str) -> np.ndarray:

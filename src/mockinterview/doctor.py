@@ -6,8 +6,8 @@ import ctypes.util
 import tempfile
 from pathlib import Path
 
-from .config import Config
-from .errors import MockInterviewError
+from mockinterview.config import Config
+from mockinterview.errors import MockInterviewError
 
 
 def run_checks(cfg: Config, mic: bool = False) -> list[tuple[str, bool, str]]:
@@ -15,7 +15,7 @@ def run_checks(cfg: Config, mic: bool = False) -> list[tuple[str, bool, str]]:
 
     # text to speech
     try:
-        from .speak import Pyttsx3Voice
+        from mockinterview.speech.speak import Pyttsx3Voice
 
         with tempfile.TemporaryDirectory() as d:
             Pyttsx3Voice().render("Testing.", Path(d) / "t.wav")
@@ -43,7 +43,7 @@ def run_checks(cfg: Config, mic: bool = False) -> list[tuple[str, bool, str]]:
             out.append(("audio devices", False, f"PortAudio error: {e}"))
     if mic:
         try:
-            from .capture import mic_check
+            from mockinterview.speech.microphone import mic_check
 
             r = mic_check(2.0)
             out.append(("microphone", bool(getattr(r, "ok", False)), str(r)))
@@ -52,7 +52,7 @@ def run_checks(cfg: Config, mic: bool = False) -> list[tuple[str, bool, str]]:
 
     # speech model
     try:
-        from .transcribe import load_model, resolve_model
+        from mockinterview.speech.transcribe import load_model, resolve_model
 
         load_model(cfg.stt.model)
         out.append(("speech model", True, f"{cfg.stt.model or 'tiny.en (embedded)'} loads from "
@@ -62,7 +62,7 @@ def run_checks(cfg: Config, mic: bool = False) -> list[tuple[str, bool, str]]:
 
     # bank
     try:
-        from .bank import load_bank
+        from mockinterview.bank import load_bank
 
         b = load_bank(cfg.rubrics)
         out.append(("question bank", True, f"{len(b.questions)} questions, "
@@ -76,7 +76,7 @@ def run_checks(cfg: Config, mic: bool = False) -> list[tuple[str, bool, str]]:
     # LLM endpoint
     if cfg.llm_configured():
         try:
-            from .interviewer.llm import check_endpoint
+            from mockinterview.interviewer.client import check_endpoint
 
             problems = check_endpoint(cfg)
             out.append(("LLM endpoint", not problems,
@@ -92,8 +92,8 @@ def run_checks(cfg: Config, mic: bool = False) -> list[tuple[str, bool, str]]:
 
 def _sandbox_check() -> tuple[str, bool, str]:
     """Run ``add(1, 2)`` in the real sandbox: which layers were in force, which were missing."""
-    from mockinterview.coding import run_solution
-    from mockinterview.models import CodingSpec, TestCase
+    from mockinterview.coding.challenge import run_solution
+    from mockinterview.schema import CodingSpec, TestCase
 
     spec = CodingSpec(function="add", signature="def add(a, b):",
                       starter="def add(a, b):\n    raise NotImplementedError\n",

@@ -51,3 +51,7 @@ class CalibrationError(MockInterviewError):
 
 class StorageError(MockInterviewError):
     """Writing to the recordings folder failed (disk full, permissions, size limit)."""
+
+
+class DocumentError(MockInterviewError):
+    """A job description or CV cannot be used: empty, binary, too large, unreadable."""

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .bank import Bank, load_bank, project_root, sha256_file
-from .config import Config
-from .errors import MockInterviewError
-from .flow import Components, Interview, RecordingUI
-from .listen import AnswerSource
-from .models import Plan, Session
-from .speak import Player, Pyttsx3Voice
-from .store import load_session, new_session_dir, save_session, update_index
+from mockinterview.bank import Bank, load_bank, sha256_file
+from mockinterview.config import Config
+from mockinterview.errors import MockInterviewError
+from mockinterview.interviewer.prompts import default_prompts_dir
+from mockinterview.schema import Plan, Session
+from mockinterview.session.flow import Components, Interview, RecordingUI
+from mockinterview.speech.listen import AnswerSource
+from mockinterview.speech.speak import Player, Pyttsx3Voice
+from mockinterview.store import load_session, new_session_dir, save_session, update_index
 
 
 @dataclass
@@ -32,12 +33,12 @@ class RunOptions:
 def make_brain(cfg: Config, engine: str, style: str, on_fault=None, role: str = "ml-engineer",
                level: str = "mid", profiles=None):
     """The offline engine, or the LLM engine with the offline engine as its fallback."""
-    from .interviewer.offline import OfflineBrain
+    from mockinterview.interviewer.offline import OfflineBrain
 
     if engine == "offline":
         return OfflineBrain(style)
     try:
-        from .interviewer.llm import make_llm_brain
+        from mockinterview.interviewer.llm import make_llm_brain
     except ImportError as e:  # pragma: no cover - shipped with the package
         raise MockInterviewError(f"the LLM engine is unavailable ({e})") from None
     return make_llm_brain(cfg, style=style, on_fault=on_fault, role=role, level=level,
@@ -45,7 +46,7 @@ def make_brain(cfg: Config, engine: str, style: str, on_fault=None, role: str = 
 
 
 def prompt_dir(cfg: Config) -> Path:
-    return (cfg.prompts or project_root() / "prompts").expanduser()
+    return default_prompts_dir(cfg.prompts)
 
 
 def file_hashes(bank: Bank, cfg: Config) -> dict[str, str]:
@@ -58,13 +59,16 @@ def file_hashes(bank: Bank, cfg: Config) -> dict[str, str]:
 
 
 def new_session(cfg: Config, plan: Plan, engine: str, stt_model: str, source_kind: str,
-                follow_up_of: str | None = None) -> tuple[Session, Path]:
+                follow_up_of: str | None = None,
+                answer_folder: Path | None = None, tailoring=None) -> tuple[Session, Path]:
     recordings = cfg.recordings_dir()
     folder = new_session_dir(recordings, f"{plan.role}-{plan.level}")
     bank = load_bank(cfg.rubrics)
     session = Session(id=folder.name, engine=engine, stt_model=stt_model,
                       answer_source=source_kind, plan=plan,
-                      hashes=file_hashes(bank, cfg), follow_up_of=follow_up_of)
+                      answer_folder=str(Path(answer_folder).resolve()) if answer_folder else None,
+                      hashes=file_hashes(bank, cfg), follow_up_of=follow_up_of,
+                      tailoring=tailoring)
     save_session(session, folder)
     return session, folder
 
@@ -73,6 +77,11 @@ def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSou
                   opts: RunOptions, ui=None, bank: Bank | None = None, clock=None,
                   transcriber: Any = None, fallback_text=None, resumed: bool = False) -> Session:
     bank = bank or load_bank(cfg.rubrics)
+    if session.tailoring is not None and session.tailoring.generated:
+        # the model's questions for this job (issue 19)
+        from mockinterview.session.tailor import with_generated
+
+        bank = with_generated(bank, session.tailoring.generated)
     engine = session.engine.split(":")[0]
     faults: list[tuple[str, dict]] = []
     interview: Interview | None = None
@@ -92,7 +101,7 @@ def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSou
     brain = make_brain(cfg, engine, session.plan.style, on_fault=on_fault,
                        role=session.plan.role, level=session.plan.level, profiles=bank.profiles)
     if transcriber is None and source.kind != "text":
-        from .transcribe import WhisperTranscriber
+        from mockinterview.speech.transcribe import WhisperTranscriber
 
         transcriber = WhisperTranscriber(opts.model or cfg.stt.model,
                                          compute_type=cfg.stt.compute_type,
@@ -106,8 +115,8 @@ def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSou
     )
     if clock is not None:
         parts.clock = clock
-    if source.kind == "mic" and getattr(source, "tape", None) is None:
-        from .tape import SessionTape
+    if source.kind == "mic" and source.tape is None:
+        from mockinterview.speech.tape import SessionTape
 
         source.tape = SessionTape(folder / "audio" / "session.wav")
     max_fu = opts.max_follow_ups if opts.max_follow_ups is not None else \
@@ -126,7 +135,7 @@ def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSou
 def with_outputs(cfg: Config, session: Session, folder: Path) -> list[str]:
     """feedback.md, report.html and the index; a failure here never loses the session."""
     problems = []
-    from .report import write_feedback_md, write_report
+    from mockinterview.review.report import write_feedback_md, write_report
 
     try:
         write_feedback_md(folder, session)

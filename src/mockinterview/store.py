@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,11 +22,37 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from .errors import SessionError, StorageError
-from .models import SCHEMA_VERSION, Session
+from mockinterview.errors import SessionError, StorageError
+from mockinterview.schema import SCHEMA_VERSION, Session
 
 SESSION_FILE = "session.json"
 INDEX_FILE = "index.db"
+
+# Recordings are private to their owner: the recordings folder and every folder in it 0700, every
+# file 0600, whoever writes it (the CLI also sets umask 077 for writers outside this module).
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) as a private folder; tighten it if it is ours and looser.
+
+    Other users cannot list or enter a 0700 folder, so tightening the recordings folder also
+    protects sessions written by an older version with 0755 folders and 0644 files.
+    """
+    path = Path(path)
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        raise StorageError(f"{path}: is a symbolic link; refusing to keep recordings there")
+    if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) & 0o077:
+        os.chmod(path, PRIVATE_DIR)
+    return path
+
+
+def private_open(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_TRUNC) -> int:
+    """``os.open`` for a recordings file: mode 0600, never through a symbolic link."""
+    return os.open(path, flags | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), PRIVATE_FILE)
 
 
 _REGISTERED: set[str] = set()
@@ -97,7 +124,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as f:
+        with os.fdopen(private_open(tmp), "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -128,7 +155,7 @@ def new_session_dir(recordings: Path, slug: str, now: datetime | None = None) ->
     """Create a fresh, unique session folder (safe when two interviews start at once)."""
     now = now or datetime.now()
     try:
-        recordings.mkdir(parents=True, exist_ok=True)
+        private_dir(recordings)
     except OSError as e:
         raise StorageError(f"{recordings}: cannot create the recordings folder "
                            f"({e.strerror})") from None
@@ -137,12 +164,12 @@ def new_session_dir(recordings: Path, slug: str, now: datetime | None = None) ->
         name = base if n == 0 else f"{base}-{n}"
         d = recordings / name
         try:
-            d.mkdir()  # exclusive: fails if another process took the name
+            d.mkdir(mode=PRIVATE_DIR)  # exclusive: fails if another process took the name
         except FileExistsError:
             continue
         except OSError as e:
             raise StorageError(f"{d}: cannot create ({e.strerror})") from None
-        (d / "audio").mkdir()
+        (d / "audio").mkdir(mode=PRIVATE_DIR)
         return d
     raise StorageError(f"{recordings}: too many sessions named {base}")
 
@@ -311,8 +338,11 @@ MIGRATIONS: list[tuple[str, str]] = [
 
 @contextmanager
 def open_index(recordings: Path) -> Iterator[sqlite3.Connection]:
-    recordings.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(recordings / INDEX_FILE, timeout=30, isolation_level=None)
+    private_dir(recordings)
+    path = recordings / INDEX_FILE
+    if not path.exists():  # SQLite gives its -wal and -shm files the database file's mode
+        os.close(private_open(path, os.O_WRONLY | os.O_CREAT))
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
@@ -340,12 +370,14 @@ def open_index(recordings: Path) -> Iterator[sqlite3.Connection]:
 
 
 def _index_rows(session: Session, folder: Path, db: sqlite3.Connection) -> None:
-    from .bank import load_bank  # topics come from the bank when it is available
+    from mockinterview.bank import load_bank  # topics come from the bank when it is available
 
     try:
         questions = load_bank().questions
     except Exception:
         questions = {}
+    if session.tailoring is not None and session.tailoring.generated:  # issue 19: their topics
+        questions = {**questions, **{q.id: q for q in session.tailoring.generated}}
     scores = session.latest_scores
     overall = (sum(s.overall for s in scores) / len(scores)) if scores else None
     db.execute("DELETE FROM sessions WHERE id=?", (session.id,))

@@ -38,8 +38,8 @@ NUMBER_WORDS = frozenset(_UNITS) | frozenset(_TENS) | frozenset(_SCALES)
 
 # ----------------------------------------------------------------------------- spelling
 
-# Stems whose -ise/-isation forms are spelled -ize/-ization in American English. A list rather than a
-# rule because "precise", "noise", "exercise", "raise", "wise" must stay as they are.
+# Stems whose -ise/-isation forms are spelled -ize/-ization in American English. A list rather than
+# a rule because "precise", "noise", "exercise", "raise", "wise" must stay as they are.
 _IZE_STEMS = (
     "regular", "normal", "optim", "general", "standard", "token", "vector", "real", "organ",
     "minim", "maxim", "summar", "recogn", "categor", "parameter", "initial", "visual", "util",
@@ -99,7 +99,7 @@ def _words_to_numbers(tokens: list[str]) -> list[str]:
             continue
         total = 0  # completed thousands/millions
         current = 0  # the part below the last scale
-        last = None  # "unit", "teen", "tens", "scale": what the previous token was
+        last: str | None = None  # "unit", "teen", "tens", "scale": the previous token
         j = i
         while j < n:
             t = tokens[j]

@@ -6,16 +6,23 @@ import json
 import shutil
 from pathlib import Path
 
+from mockinterview.clock import SimulatedClock
 from mockinterview.config import Config
-from mockinterview.flow import RecordingUI, SimulatedClock
-from mockinterview.listen import AnswerRequest, CapturedAnswer, FileAnswers, TextAnswers
-from mockinterview.plan import make_plan
 from mockinterview.runner import RunOptions, new_session, run_interview
+from mockinterview.session.flow import RecordingUI
+from mockinterview.session.plan import make_plan
+from mockinterview.speech.listen import (
+    AnswerRequest,
+    CapturedAnswer,
+    FileAnswers,
+    QuietSource,
+    TextAnswers,
+)
 
 SECTIONS = ["introduction", "technical", "feedback"]
 
 
-class StopAfterAnswersForTests:
+class StopAfterAnswersForTests(QuietSource):
     """Wraps a real answer source and raises KeyboardInterrupt (Ctrl-C) after ``n`` answers,
     leaving a genuinely interrupted, in-progress session behind."""
 

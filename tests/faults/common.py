@@ -26,7 +26,7 @@ TYPED_ANSWER = ("First I would define the problem and the metric, because everyt
 def make_answer_dir(folder: Path, count: int = 60) -> Path:
     """Synthesise the answers once with the real pyttsx3 voice; ``count`` files cycle over them
     (FileAnswers takes answer N from the N-th file, and resumed sessions ask for more)."""
-    from mockinterview.speak import Pyttsx3Voice
+    from mockinterview.speech.speak import Pyttsx3Voice
 
     src = folder / "src"
     src.mkdir(parents=True, exist_ok=True)
@@ -82,7 +82,7 @@ def run_inproc(args: list[str], capsys) -> Result:
 
     An exception escaping ``main`` is what a user would see as a traceback: it is returned as
     code -1 with the exception in ``err`` so the test fails on it."""
-    from mockinterview import cli
+    import mockinterview.cli.app as cli
 
     old = sys.argv
     sys.argv = ["mockinterview", *args]

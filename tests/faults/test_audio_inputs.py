@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mockinterview.audio import SAMPLE_RATE, load_audio
 from mockinterview.errors import AudioError
-from mockinterview.listen import AnswerRequest, FileAnswers
+from mockinterview.speech.audio import SAMPLE_RATE, load_audio
+from mockinterview.speech.listen import AnswerRequest, FileAnswers
 
 from .common import SPEECH, run_inproc
 from .ledger import record
@@ -129,7 +129,8 @@ def test_transcribe_command_transcribes_or_names_each_bad_file(inputs, transcrib
     r = run_inproc(["transcribe", "--json", "--beam-size", "1", *paths], capsys)
     import json
 
-    results = {json.loads(x)["file"]: json.loads(x) for x in r.out.splitlines() if x.startswith("{")}
+    results = {json.loads(x)["file"]: json.loads(x)
+               for x in r.out.splitlines() if x.startswith("{")}
     errors = [x for x in r.err.splitlines() if x.startswith("error:")]
     assert "Traceback" not in r.err, r.err
     assert r.code == 2, "some inputs are bad, so the command must end with status 2"

@@ -10,16 +10,18 @@ import time
 import pytest
 import soundfile as sf
 
+from mockinterview.clock import SimulatedClock
 from mockinterview.config import Config
-from mockinterview.flow import RecordingUI, SimulatedClock
-from mockinterview.plan import make_plan
 from mockinterview.runner import RunOptions, new_session, run_interview
+from mockinterview.session.flow import RecordingUI
+from mockinterview.session.plan import make_plan
 from mockinterview.store import load_session
 
 from .common import SPEECH
 from .ledger import record
 
-capture = pytest.importorskip("mockinterview.capture")
+capture = pytest.importorskip("mockinterview.speech.capture")
+microphone = pytest.importorskip("mockinterview.speech.microphone")
 va_mod = pytest.importorskip("mockinterview.testing.virtual_audio")
 
 TYPED = "and then we shipped it after an A/B test"
@@ -54,8 +56,8 @@ def test_microphone_vanishes_mid_answer(virtual_audio, recordings, bank, transcr
         return TYPED
 
     threading.Thread(target=saboteur, daemon=True).start()
-    mic = capture.MicAnswers(transcriber,
-                             options=capture.CaptureOptions(enter_ends=False, stall_s=1.0))
+    mic = microphone.MicAnswers(transcriber,
+                                options=capture.CaptureOptions(enter_ends=False, stall_s=1.0))
     ui = RecordingUI()
     run_interview(cfg, session, folder, mic, RunOptions(engine="offline", play=False), ui=ui,
                   bank=bank, clock=SimulatedClock(), transcriber=transcriber,

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mockinterview.audio import load_audio
+from mockinterview.speech.audio import load_audio
 from mockinterview.store import load_session, session_dirs
 
 from .common import (

@@ -146,7 +146,7 @@ def test_rubric_loader(tmp_path):
 
 
 def test_prompt_loader_and_rendering(tmp_path):
-    from mockinterview.prompts import Prompts, sample_values
+    from mockinterview.interviewer.prompts import Prompts, sample_values
 
     t = Tracker("prompts")
     shipped = ROOT / "prompts"
@@ -183,9 +183,9 @@ def test_prompt_loader_and_rendering(tmp_path):
 
 def test_calibration_loader(tmp_path):
     try:
-        from mockinterview.coach import load_calibration
+        from mockinterview.coach.core import load_calibration
     except ImportError:
-        pytest.skip("mockinterview.coach (calibration) is not there yet")
+        pytest.skip("mockinterview.coach.core (calibration) is not there yet")
     t = Tracker("calibration")
     lines = (ROOT / "rubrics" / "calibration" / "graded.jsonl").read_text().splitlines()[:3]
     item = json.loads(lines[0])

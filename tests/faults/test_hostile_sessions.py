@@ -5,16 +5,14 @@ traceback; ``show`` bounds what it prints and says what it cut."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+from mockinterview.testing.sessions import build_typed_session
+
 from .common import one_line_error, run_inproc
 from .ledger import attack
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ for report_sessions
-from report_sessions import build_typed_session  # noqa: E402
 
 MARKUP = "x[/]y[bold red][link=file:///etc/passwd]z"
 

@@ -6,18 +6,14 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import sys
-from pathlib import Path
 
 import pytest
 
-from mockinterview.review import serve
+from mockinterview.review.server import serve
 from mockinterview.store import load_session
+from mockinterview.testing.sessions import build_typed_session
 
 from .ledger import attack
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ for report_sessions
-from report_sessions import build_typed_session  # noqa: E402
 
 
 @pytest.fixture
@@ -25,7 +21,7 @@ def server(tmp_path):
     rec = tmp_path / "recordings"
     folder = rec / "20261201-100000-ds"
     build_typed_session(folder)
-    from mockinterview.report import write_report
+    from mockinterview.review.report import write_report
 
     write_report(folder)
     srv = serve(rec)

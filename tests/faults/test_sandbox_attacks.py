@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from mockinterview import coding
-from mockinterview.models import CodingSpec, TestCase
+from mockinterview.coding import challenge as coding
+from mockinterview.schema import CodingSpec, TestCase
 
 from .ledger import attack
 

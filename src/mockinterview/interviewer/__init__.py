@@ -1,5 +1,5 @@
 """The interviewer's brains: one protocol (base.Brain), an offline engine and an LLM engine."""
 
-from .base import AnswerContext, Brain
+from mockinterview.interviewer.base import AnswerContext, Brain
 
 __all__ = ["AnswerContext", "Brain"]

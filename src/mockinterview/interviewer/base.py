@@ -6,7 +6,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..models import Delivery, Feedback, Question, QuestionScore, RoleProfile, SectionRubric
+from mockinterview.schema import (
+    Delivery,
+    Feedback,
+    Question,
+    QuestionScore,
+    RoleProfile,
+    SectionRubric,
+)
 
 
 @dataclass

@@ -1,53 +1,50 @@
 """The model-backed interviewer: follow-ups, rubric scores and feedback from any OpenAI-compatible
-server (OpenAI, Ollama, vLLM, llama.cpp's server, LM Studio) through the official ``openai`` client.
+server (OpenAI, Ollama, vLLM, llama.cpp's server, LM Studio). Transport, retries, fault
+classification and scrubbing live in :mod:`mockinterview.interviewer.client`; this module holds the
+prompts and the parsing.
 
 Why it looks the way it does:
 
-- **The interview never stops for the model.** Every call has a bounded number of attempts with
-  exponential backoff and jitter (honouring ``Retry-After`` on 429, but never waiting past the
-  call's budget). When those are spent, or the fault cannot be cured by retrying (401, unknown
-  model, context too long, a refusal), the offline engine answers that one call instead, and the
-  fault is reported through ``on_fault(kind, data)`` so the flow records it as a session event.
-  The fallback is built into :class:`LLMBrain` (not a wrapper) because only the brain knows what
-  was already spoken when a stream breaks mid-way.
-- **Speak early.** Follow-ups and answers to the candidate's questions stream (``stream=True``);
-  :meth:`LLMBrain.follow_up` yields each sentence as soon as it is complete, so the flow speaks the
-  first sentence while the model is still writing the rest.
+- **The interview never stops for the model.** When the client's bounded retries are spent, or the
+  fault cannot be cured by retrying (401, unknown model, context too long, a refusal), the offline
+  engine answers that one call instead, and the fault is reported through ``on_fault(kind, data)``
+  so the flow records it as a session event. The fallback is built into :class:`LLMBrain` (not a
+  wrapper) because only the brain knows what was already spoken when a stream breaks mid-way.
+- **Speak early.** :meth:`LLMBrain.follow_up` yields each streamed sentence as soon as it is
+  complete, so the flow speaks the first sentence while the model is still writing the rest.
 - **Scores carry evidence.** The model returns JSON validated by pydantic (a level 1-5, a rationale
   and quotes per rubric criterion). ``response_format=json_schema`` is tried first; a server that
   rejects it gets plain JSON instructions (the prompt always carries them) and one repair attempt.
   Every quote is checked against the transcript; a quote that does not occur is dropped and
   counted in ``QuestionScore.dropped_quotes``.
-- **The candidate's words are data.** Templates fence them (see :mod:`mockinterview.prompts`), and
-  an answer that tries to instruct the grader is capped at level 2, exactly as the offline engine
-  does, whatever the model said.
-- **The key stays secret.** It is read from :meth:`Config.api_key` into the client only; every
-  error text that leaves this module (fault records, log lines, exceptions) is scrubbed of it.
-
-Timeouts: ``llm.timeout_live_s`` bounds each attempt of a live turn (the candidate is waiting) and
-the whole turn gets ``LLMOptions.live_budget_factor`` times that; ``llm.timeout_final_s`` bounds each
-attempt of scoring and feedback, which run in the background.
+- **The candidate's words are data.** Templates fence them (see
+  :mod:`mockinterview.interviewer.prompts`), and an answer that tries to instruct the grader is
+  capped at level 2, exactly as the offline engine does, whatever the model said.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import random
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ..config import Config
-from ..errors import LLMError, PromptError
-from ..models import (
+from mockinterview.clock import REAL_CLOCK, Clock
+from mockinterview.config import Config
+from mockinterview.errors import PromptError
+from mockinterview.interviewer.base import AnswerContext, Brain, FaultHook
+from mockinterview.interviewer.client import (
+    LLMFault,
+    LLMOptions,
+    ModelClient,
+)
+from mockinterview.interviewer.prompts import NO_FOLLOW_UP, Fence, Prompts, default_prompts_dir
+from mockinterview.schema import (
     CriterionScore,
     Feedback,
     FollowUpPlan,
@@ -55,173 +52,11 @@ from ..models import (
     QuestionScore,
     RoleProfile,
 )
-from ..prompts import NO_FOLLOW_UP, Fence, Prompts, default_prompts_dir
-from .base import AnswerContext, Brain, FaultHook
 
 log = logging.getLogger(__name__)
 
 ROLE_TITLES = {"ml-engineer": "Machine Learning Engineer", "data-scientist": "Data Scientist",
                "genai-engineer": "GenAI Engineer"}
-
-
-@dataclass
-class LLMOptions:
-    """Tuning that is not worth a config key. Defaults suit a local or hosted chat model."""
-
-    stream_follow_ups: bool = True  # stream spoken turns; False only to measure the difference
-    backoff_base_s: float = 0.5  # first retry waits about this long, then doubles
-    backoff_max_s: float = 8.0  # no single wait is longer
-    jitter: float = 0.25  # each wait is scaled by a random factor in [1 - jitter, 1 + jitter]
-    live_budget_factor: float = 1.5  # a live turn may take at most this many live timeouts in all
-    down_cooldown_s: float = 60.0  # after an unreachable server, live turns skip it this long
-    final_budget_factor: float = 2.5  # scoring/feedback: at most this many final timeouts in all
-    temperature_live: float = 0.4
-    temperature_score: float = 0.0
-    max_repair_chars: int = 6000  # how much of a broken reply is shown back in the repair request
-
-
-# ----------------------------------------------------------------------------- faults
-
-
-class LLMFault(Exception):
-    """One classified failure of a model call; ``message`` is already scrubbed of the key."""
-
-    def __init__(self, kind: str, message: str, *, retryable: bool = False,
-                 retry_after: float | None = None, status: int | None = None):
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.retryable = retryable
-        self.retry_after = retry_after
-        self.status = status
-        self.attempts = 1
-
-
-class Scrubber:
-    """Removes the API key (whole or in echoed pieces) from any text before it leaves the module.
-
-    Servers echo parts of a wrong key ("Incorrect API key provided: sk-abc1****wxyz"), so any run
-    of 6+ characters that is a piece of the key is removed too, as is anything shaped like a key.
-    """
-
-    _KEYLIKE = re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-*.]{6,}")
-    _PIECE = re.compile(r"[^\s'\"`,;:()\[\]{}*<>=]{6,}")
-
-    def __init__(self, secret: str | None):
-        self.secret = secret or ""
-
-    def __call__(self, text: object) -> str:
-        s = str(text)
-        if self.secret:
-            s = s.replace(self.secret, "[redacted]")
-            secret = self.secret
-
-            def piece(m: re.Match[str]) -> str:
-                core = m.group(0).strip(".")
-                return "[redacted]" if len(core) >= 6 and core in secret else m.group(0)
-
-            s = self._PIECE.sub(piece, s)
-        return self._KEYLIKE.sub("[redacted]", s)
-
-
-def _retry_after(headers: Any) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
-    if headers is None:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    ra = headers.get("retry-after")
-    if not ra:
-        return None
-    try:
-        return max(0.0, float(ra))
-    except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(ra).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
-
-
-_CONTEXT_RE = re.compile(r"context[_ ]length|maximum context|too many tokens|context window|"
-                         r"prompt is too long|reduce the length", re.IGNORECASE)
-_SCHEMA_RE = re.compile(r"response_format|json_schema|structured output", re.IGNORECASE)
-
-
-def classify(exc: BaseException, scrub: Scrubber) -> LLMFault:
-    """Map an exception from the openai client (or from parsing) onto a fault kind."""
-    import openai
-
-    if isinstance(exc, LLMFault):
-        return exc
-    msg = scrub(exc)
-    if isinstance(exc, openai.APITimeoutError):
-        return LLMFault("timeout", "the model server did not answer in time", retryable=True)
-    if isinstance(exc, openai.APIConnectionError):
-        cause = exc.__cause__ or exc.__context__
-        detail = scrub(cause) if cause else msg
-        return LLMFault("connection", f"cannot reach the model server ({detail})", retryable=True)
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        body = scrub(getattr(exc, "message", msg))
-        if status == 429:
-            return LLMFault("rate_limited", f"rate limited (429): {body}", retryable=True,
-                            retry_after=_retry_after(exc.response.headers), status=status)
-        if status >= 500:
-            return LLMFault("server_error", f"server error ({status}): {body}", retryable=True,
-                            status=status)
-        if status in (401, 403):
-            return LLMFault("auth", f"the server rejected the API key ({status})", status=status)
-        if status == 404:
-            return LLMFault("not_found", f"not found (404): {body}", status=status)
-        code = ""
-        if isinstance(exc.body, dict):
-            code = str(exc.body.get("code") or "")
-        if status in (400, 413, 422) and (code == "context_length_exceeded"
-                                          or _CONTEXT_RE.search(body)):
-            return LLMFault("context_too_long", f"the prompt is too long for the model: {body}",
-                            status=status)
-        if status in (400, 422) and _SCHEMA_RE.search(body):
-            return LLMFault("schema_rejected", f"structured output rejected: {body}", status=status)
-        return LLMFault("bad_request", f"request rejected ({status}): {body}", status=status)
-    if isinstance(exc, openai.APIResponseValidationError | ValueError):
-        # JSONDecodeError is a ValueError: a proxy answering HTML, or a body cut in the middle
-        return LLMFault("malformed_response", f"the server's reply is not valid JSON ({msg})",
-                        retryable=True)
-    return LLMFault("error", f"{type(exc).__name__}: {msg}")
-
-
-# ----------------------------------------------------------------------------- sentences
-
-_ABBREV = frozenset({"e.g", "i.e", "vs", "etc", "dr", "mr", "mrs", "ms", "prof", "approx", "no",
-                     "fig", "eq", "cf", "al", "inc", "ltd", "jr", "sr", "st", "a.k.a"})
-_BOUNDARY = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
-
-
-def split_complete(buffer: str) -> tuple[list[str], str]:
-    """Complete sentences at the start of ``buffer``, and the unfinished rest.
-
-    A sentence is complete when its end mark is followed by whitespace (so "3.5" and "e.g. this"
-    do not split, and a stream paused right after "." waits for the next character)."""
-    out: list[str] = []
-    start = 0
-    for m in _BOUNDARY.finditer(buffer):
-        before = buffer[start:m.start()].split()
-        last = before[-1].lower().rstrip(".") if before else ""
-        if m.group(0).startswith(".") and (last in _ABBREV or (len(last) == 1 and last.isalpha())):
-            continue
-        sentence = buffer[start:m.end()].strip()
-        if sentence:
-            out.append(sentence)
-        start = m.end()
-    return out, buffer[start:]
-
-
-def _strip_marker_text(text: str) -> str:
-    return re.sub(r"^[^A-Za-z0-9]+", "", text).upper()
 
 
 # ----------------------------------------------------------------------------- output models
@@ -314,7 +149,8 @@ class LLMBrain:
     possibly from a background scoring thread, for every fault; ``data`` never holds the key.
     ``profiles``: role profiles by role id, used for the persona's company and team.
     ``role``/``level``: the interview's, for the persona of feedback (the protocol omits them).
-    ``sleep``: how backoff waits (time.sleep; a test may pass a recorder).
+    ``clock``: deadlines and backoff (:mod:`mockinterview.clock`; the flow's, so a simulated
+    interview's budgets and the model's retries share one timeline).
     """
 
     name = "llm"
@@ -323,9 +159,7 @@ class LLMBrain:
                  fallback: Brain | None = None, on_fault: FaultHook | None = None,
                  profiles: dict[str, RoleProfile] | None = None,
                  options: LLMOptions | None = None, role: str = "ml-engineer",
-                 level: str = "mid", sleep: Callable[[float], None] = time.sleep):
-        from openai import OpenAI
-
+                 level: str = "mid", clock: Clock = REAL_CLOCK):
         self.config = config
         self.llm = config.llm
         self.model = config.llm.model
@@ -336,18 +170,11 @@ class LLMBrain:
         self.profiles = profiles or {}
         self.role, self.level = role, level  # the persona of feedback and candidate answers
         self._fallback = fallback
-        self._sleep = sleep
         self._lock = threading.Lock()
         self._schema_rejected = not config.llm.json_schema
-        self._no_temperature = False
-        self._down_until = 0.0  # monotonic time until which live turns skip the server
-        key = config.api_key()
-        secret = key.get_secret_value() if key else None
-        self._scrub = Scrubber(secret)
+        self.client = ModelClient(config, self.options, clock)
+        self._scrub = self.client.scrub
         self.faults: list[tuple[str, dict[str, Any]]] = []  # what on_fault was given, in order
-        self._client = OpenAI(base_url=config.llm.base_url or None, api_key=secret or "no-key",
-                              timeout=config.llm.timeout_final_s, max_retries=0)
-        del secret
 
     @property
     def engine(self) -> str:
@@ -358,7 +185,9 @@ class LLMBrain:
     def fallback_brain(self) -> Brain:
         with self._lock:
             if self._fallback is None:
-                from .offline import OfflineBrain  # lazy: the offline engine is optional here
+                from mockinterview.interviewer.offline import (
+                    OfflineBrain,  # lazy: the offline engine is optional here
+                )
 
                 self._fallback = OfflineBrain()
             return self._fallback
@@ -377,190 +206,6 @@ class LLMBrain:
 
     def _fault(self, f: LLMFault, call: str, fallback: str | None = "offline", **extra: Any) -> None:
         self._report(f.kind, call, f.message, attempts=f.attempts, fallback=fallback, **extra)
-
-    # ------------------------------------------------------------------ calls with retries
-
-    def _budget(self, live: bool) -> tuple[float, float]:
-        """(per-attempt timeout, deadline on the monotonic clock)."""
-        if live:
-            t = self.llm.timeout_live_s
-            return t, time.monotonic() + t * self.options.live_budget_factor
-        t = self.llm.timeout_final_s
-        return t, time.monotonic() + t * self.options.final_budget_factor
-
-    def _wait_before_retry(self, f: LLMFault, attempt: int, deadline: float) -> bool:
-        """Sleep before the next attempt; False when retrying is pointless or out of budget."""
-        if not f.retryable or attempt >= self.llm.max_retries:
-            return False
-        if f.retry_after is not None:
-            wait = f.retry_after
-        else:
-            wait = min(self.options.backoff_max_s, self.options.backoff_base_s * 2 ** attempt)
-            wait *= 1 + random.uniform(-self.options.jitter, self.options.jitter)
-        if time.monotonic() + wait >= deadline - 0.05:
-            f.message += f" (no time left to retry after {wait:.1f} s)"
-            return False
-        log.info("model %s, retrying in %.2f s (attempt %d)", f.kind, wait, attempt + 2)
-        self._sleep(wait)
-        return True
-
-    def _drop_temperature(self, f: LLMFault, sent: bool) -> bool:
-        """Some models (reasoning models) reject ``temperature``: stop sending it, retry at once."""
-        if sent and f.kind == "bad_request" and "temperature" in f.message.lower():
-            self._no_temperature = True
-            return True
-        return False
-
-    def _complete(self, messages: list[dict[str, str]], *, live: bool,
-                  response_format: dict[str, Any] | None = None,
-                  temperature: float | None = None) -> str:
-        """One non-streaming completion with bounded retries; the reply text, or LLMFault."""
-        per_attempt, deadline = self._budget(live)
-        attempt = 0
-        while True:
-            kw: dict[str, Any] = {}
-            try:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0.05:
-                    raise LLMFault("timeout", "no time left for the model call", retryable=False)
-                if response_format is not None:
-                    kw["response_format"] = response_format
-                if temperature is not None and not self._no_temperature:
-                    kw["temperature"] = temperature
-                resp = self._client.chat.completions.create(
-                    model=self.model, messages=messages,  # type: ignore[arg-type]
-                    timeout=min(per_attempt, remaining), **kw)
-                if not resp.choices:
-                    raise LLMFault("empty", "the model returned no choices", retryable=True)
-                choice = resp.choices[0]
-                msg = choice.message
-                if getattr(msg, "refusal", None) or choice.finish_reason == "content_filter":
-                    raise LLMFault("refusal", f"the model refused: {msg.refusal or 'content filter'}")
-                content = (msg.content or "").strip()
-                if not content:
-                    raise LLMFault("empty", "the model returned empty content", retryable=True)
-                return content
-            except Exception as e:  # noqa: BLE001 - every failure is classified, none escapes
-                f = classify(e, self._scrub)
-                if self._drop_temperature(f, "temperature" in kw):
-                    continue
-                f.attempts = attempt + 1
-                if not self._wait_before_retry(f, attempt, deadline):
-                    raise f from None
-                attempt += 1
-
-    def _stream(self, messages: list[dict[str, str]], *, marker: str | None = None
-                ) -> Iterator[str]:
-        """Stream a live reply, yielding complete sentences; raise LLMFault when it fails.
-
-        With ``marker`` (the no-follow-up token), a reply that starts with it yields nothing.
-        Retries happen only while nothing has been yielded: a spoken sentence cannot be unsaid.
-        """
-        per_attempt, deadline = self._budget(live=True)
-        attempt = 0
-        yielded = 0
-        while True:
-            stream = None
-            kw: dict[str, Any] = {}
-            if not self._no_temperature:
-                kw["temperature"] = self.options.temperature_live
-            try:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0.05:
-                    raise LLMFault("timeout", "no time left for the model call")
-                stream = self._client.chat.completions.create(
-                    model=self.model, messages=messages,  # type: ignore[arg-type]
-                    stream=True, timeout=min(per_attempt, remaining), **kw)
-                buf, decided, finish = "", marker is None, None
-                for chunk in stream:
-                    if time.monotonic() > deadline:
-                        raise LLMFault("timeout", "the model's reply took too long to stream",
-                                       retryable=yielded == 0)
-                    if not chunk.choices:
-                        continue
-                    ch = chunk.choices[0]
-                    delta = ch.delta
-                    if delta is not None and getattr(delta, "refusal", None):
-                        raise LLMFault("refusal", f"the model refused: {delta.refusal}")
-                    if delta is not None and delta.content:
-                        buf += delta.content
-                    if ch.finish_reason:
-                        finish = ch.finish_reason
-                    if not decided:
-                        head = _strip_marker_text(buf.lstrip())
-                        if head.startswith(marker or ""):
-                            return  # the model chose not to ask
-                        if len(head) >= len(marker or "") or not (marker or "").startswith(head):
-                            decided = True
-                    if decided:
-                        sentences, buf = split_complete(buf)
-                        for s in sentences:
-                            yielded += 1
-                            yield s
-                if finish == "content_filter":
-                    raise LLMFault("refusal", "the model's reply was blocked by a content filter")
-                if finish is None or finish == "length":
-                    what = "ended" if finish is None else "hit its token limit"
-                    raise LLMFault("stream_truncated", f"the streamed reply {what} mid-sentence "
-                                   f"after {yielded} sentence(s)", retryable=yielded == 0)
-                if not decided:  # the whole reply is the marker, or a piece of it, or nothing
-                    if not buf.strip():
-                        raise LLMFault("empty", "the model returned empty content", retryable=True)
-                    return
-                rest = buf.strip()
-                if rest:
-                    yielded += 1
-                    yield rest
-                if yielded == 0:
-                    raise LLMFault("empty", "the model returned empty content", retryable=True)
-                return
-            except GeneratorExit:
-                raise
-            except Exception as e:  # noqa: BLE001 - every failure is classified, none escapes
-                f = classify(e, self._scrub)
-                if yielded and f.kind in ("connection", "malformed_response", "error"):
-                    f = LLMFault("stream_truncated", f"the stream broke after {yielded} "
-                                 f"sentence(s): {f.message}")
-                if not yielded and self._drop_temperature(f, "temperature" in kw):
-                    continue
-                f.attempts = attempt + 1
-                if yielded or not self._wait_before_retry(f, attempt, deadline):
-                    raise f from None
-                attempt += 1
-            finally:
-                if stream is not None:
-                    try:
-                        stream.close()
-                    except Exception:  # noqa: BLE001 - closing a dead stream
-                        pass
-
-    def _spoken(self, messages: list[dict[str, str]], marker: str | None) -> Iterator[str]:
-        """Streamed sentences, or (options.stream_follow_ups False) the whole reply at once.
-
-        After the server was unreachable, live turns skip it for ``down_cooldown_s`` so the
-        candidate does not wait through the retries again on every turn (scoring, which runs in
-        the background, keeps trying and ends the pause when the server is back)."""
-        if time.monotonic() < self._down_until:
-            raise LLMFault("server_down", "the model server was unreachable moments ago; "
-                           "skipped for this turn")
-        try:
-            yield from self._spoken_inner(messages, marker)
-        except LLMFault as f:
-            if f.kind == "connection":
-                self._down_until = time.monotonic() + self.options.down_cooldown_s
-            raise
-
-    def _spoken_inner(self, messages: list[dict[str, str]], marker: str | None) -> Iterator[str]:
-        if self.options.stream_follow_ups:
-            yield from self._stream(messages, marker=marker)
-            return
-        text = self._complete(messages, live=True, temperature=self.options.temperature_live)
-        if marker and _strip_marker_text(text).startswith(marker):
-            return
-        sentences, rest = split_complete(text + " ")
-        yield from sentences
-        if rest.strip():
-            yield rest.strip()
 
     # ------------------------------------------------------------------ prompts
 
@@ -628,7 +273,7 @@ class LLMBrain:
             return
         spoken: list[str] = []
         try:
-            for s in self._spoken(self.follow_up_messages(ctx), NO_FOLLOW_UP):
+            for s in self.client.spoken(self.follow_up_messages(ctx), NO_FOLLOW_UP):
                 spoken.append(s)
                 yield s
             return
@@ -651,7 +296,7 @@ class LLMBrain:
             rf = {"type": "json_schema",
                   "json_schema": {"name": schema_name, "strict": True, "schema": schema}}
         try:
-            content = self._complete(messages, live=False, response_format=rf,
+            content = self.client.complete(messages, live=False, response_format=rf,
                                      temperature=self.options.temperature_score)
         except LLMFault as f:
             if f.kind != "schema_rejected" or rf is None:
@@ -659,7 +304,7 @@ class LLMBrain:
             self._schema_rejected = True
             self._report("json_schema_rejected", call, f.message, fallback="plain_json")
             rf = None
-            content = self._complete(messages, live=False,
+            content = self.client.complete(messages, live=False,
                                      temperature=self.options.temperature_score)
         try:
             return parse(content)
@@ -670,7 +315,7 @@ class LLMBrain:
             {"role": "assistant", "content": content[: self.options.max_repair_chars]},
             {"role": "user", "content": f"That reply is not valid: {problem}. Reply again with "
                                         "only the corrected JSON object, in the required shape."}]
-        content = self._complete(repair, live=False, response_format=rf,
+        content = self.client.complete(repair, live=False, response_format=rf,
                                  temperature=self.options.temperature_score)
         try:
             return parse(content)
@@ -693,7 +338,7 @@ class LLMBrain:
             self._report("prompt_error", "score", str(e), fallback="offline",
                          question_id=ctx.question.id)
             return self._fallback_score(ctx, "prompt_error")
-        self._down_until = 0.0  # the server answers again: live turns may use it
+        self.client.server_answered()
         return self._to_score(ctx, out)
 
     def _fallback_score(self, ctx: AnswerContext, kind: str) -> QuestionScore:
@@ -702,7 +347,7 @@ class LLMBrain:
                                                          f"failed ({kind})"]})
 
     def _to_score(self, ctx: AnswerContext, out: _ScoreOut) -> QuestionScore:
-        from ..scoring import injection_attempts, verify_quotes
+        from mockinterview.interviewer.scoring import injection_attempts, verify_quotes
 
         transcript = ctx.transcript
         injected = injection_attempts(transcript)
@@ -775,7 +420,7 @@ class LLMBrain:
                 "candidate_question.j2", persona=self._persona(profile.role, self.level, style),
                 style=style, profile=profile.model_dump(), candidate_question=fence.wrap(text),
                 **fence.vars())
-            for s in self._spoken(messages, None):
+            for s in self.client.spoken(messages, None):
                 spoken += 1
                 yield s
             return
@@ -792,7 +437,7 @@ def make_llm_brain(config: Config, *, style: str = "neutral", on_fault: FaultHoo
                    profiles: dict[str, RoleProfile] | None = None) -> LLMBrain:
     """The LLM engine as the runner wires it: the offline engine (in the session's style) answers
     any call the model fails, and ``on_fault`` records each fault as a session event."""
-    from .offline import OfflineBrain
+    from mockinterview.interviewer.offline import OfflineBrain
 
     return LLMBrain(config, fallback=OfflineBrain(style), on_fault=on_fault, role=role,
                     level=level, profiles=profiles)
@@ -840,72 +485,4 @@ def _results_text(scores: list[QuestionScore], questions: dict[str, Question]) -
     return "\n".join(lines)
 
 
-# ----------------------------------------------------------------------------- doctor
-
-
-def check_endpoint(config: Config) -> list[str]:
-    """What is wrong with the configured model endpoint, one line each; empty when it works.
-
-    Lists the server's models, checks the configured model is among them, and asks it for one
-    token. Never shows the key: every message is scrubbed.
-    """
-    import openai
-
-    try:
-        key = config.api_key()
-    except Exception as e:  # noqa: BLE001 - ConfigError: the key file is unreadable or too open
-        return [str(e)]
-    secret = key.get_secret_value() if key else None
-    scrub = Scrubber(secret)
-    url = config.llm.base_url or "https://api.openai.com/v1"
-    if not config.llm.base_url and not secret:
-        return ["no model configured: set OPENAI_BASE_URL (a local server) or OPENAI_API_KEY"]
-    client = openai.OpenAI(base_url=config.llm.base_url or None, api_key=secret or "no-key",
-                           timeout=min(10.0, config.llm.timeout_live_s), max_retries=0)
-    model = config.llm.model
-    problems: list[str] = []
-
-    def explain(e: BaseException, what: str) -> str:
-        f = classify(e, scrub)
-        if f.kind == "connection":
-            return f"{url}: cannot connect ({f.message}); is the server running?"
-        if f.kind == "timeout":
-            return f"{url}: no answer within {client.timeout} s while {what}"
-        if f.kind == "auth":
-            return (f"{url}: the server rejected the API key ({f.status}) while {what}; check "
-                    "OPENAI_API_KEY or llm.api_key_file")
-        return f"{url}: {what} failed: {f.message}"
-
-    try:
-        listed = [m.id for m in client.models.list()]
-    except openai.NotFoundError:
-        listed = None  # some servers have no /models; the chat test below still tells
-    except Exception as e:  # noqa: BLE001
-        return [scrub(explain(e, "listing models"))]
-    if listed is not None and model not in listed:
-        shown = ", ".join(listed[:10]) + (" ..." if len(listed) > 10 else "")
-        problems.append(f"{url}: model '{model}' is not served here (set MOCKINTERVIEW_LLM_MODEL "
-                        f"or llm.model; available: {shown or 'none'})")
-        return problems
-    ping = [{"role": "user", "content": "Reply with the word OK."}]
-    try:
-        try:
-            resp = client.chat.completions.create(model=model, messages=ping,  # type: ignore[arg-type]
-                                                  max_tokens=1)
-        except openai.BadRequestError as e:
-            if "max_tokens" not in str(e):
-                raise
-            # newer OpenAI models take max_completion_tokens instead
-            resp = client.chat.completions.create(model=model, messages=ping,  # type: ignore[arg-type]
-                                                  max_completion_tokens=16)
-        if not resp.choices:
-            problems.append(f"{url}: model '{model}' returned no answer to a one-token chat")
-    except openai.NotFoundError:
-        problems.append(f"{url}: model '{model}' is unknown to the server")
-    except Exception as e:  # noqa: BLE001
-        problems.append(scrub(explain(e, f"asking '{model}' for one token")))
-    return problems
-
-
-__all__ = ["LLMBrain", "LLMError", "LLMFault", "LLMOptions", "check_endpoint", "classify",
-           "make_llm_brain", "split_complete"]
+__all__ = ["LLMBrain", "make_llm_brain"]

@@ -25,16 +25,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from ..models import (
-    CriterionScore,
-    Delivery,
-    Feedback,
-    FollowUpPlan,
-    Question,
-    QuestionScore,
-    RoleProfile,
-)
-from ..scoring import (
+from mockinterview.interviewer.base import AnswerContext
+from mockinterview.interviewer.scoring import (
     SIGNPOSTS,
     DepthSignals,
     Tokens,
@@ -52,7 +44,15 @@ from ..scoring import (
     star_parts,
     strip_repetition_loops,
 )
-from .base import AnswerContext
+from mockinterview.schema import (
+    CriterionScore,
+    Delivery,
+    Feedback,
+    FollowUpPlan,
+    Question,
+    QuestionScore,
+    RoleProfile,
+)
 
 OPENERS = {
     "friendly": "Thanks, that's helpful. ",
@@ -227,8 +227,8 @@ class OfflineBrain:
             return level, why, ev
         if measure in ("tests", "code_quality"):
             # the coding module owns the thresholds (documented there) for both criteria
-            from ..coding import level_for_quality, level_for_tests
-            from ..models import CodingRun
+            from mockinterview.coding.challenge import level_for_quality, level_for_tests
+            from mockinterview.schema import CodingRun
 
             if not ctx.coding or not ctx.coding.get("total"):
                 return 1, "no code was run", []
@@ -298,7 +298,7 @@ class OfflineBrain:
             level = 5
         if len(tokens) < 40:
             level = min(level, 2)
-        order = sorted(arc, key=arc.get)
+        order = sorted(arc, key=lambda part: arc[part])
         return max(1, level), "arc: " + (" → ".join(order) or "no parts"), []
 
     def _communication(self, deliveries: list[Delivery], tokens: Tokens

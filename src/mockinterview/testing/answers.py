@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE, load_audio
+from mockinterview.speech.audio import SAMPLE_RATE, load_audio
 
 ML_SENTENCES: tuple[str, ...] = (
     "Gradient descent updates the weights in the direction that reduces the loss.",
@@ -71,11 +71,12 @@ ML_SENTENCES: tuple[str, ...] = (
 
 def synth_answer(seconds: float, workdir: Path, seed: int = 0, voice=None,
                  pause_range: tuple[float, float] = (0.3, 0.7)) -> tuple[np.ndarray, str]:
-    """Render distinct ML sentences until about ``seconds`` of audio; returns (16 kHz float32, text).
+    """Render distinct ML sentences until about ``seconds`` of audio; returns (16 kHz float32,
+    text).
 
     Sentences are taken in a seeded order without repetition (a ValueError if the list runs out).
     """
-    from ..speak import Pyttsx3Voice
+    from mockinterview.speech.speak import Pyttsx3Voice
 
     voice = voice or Pyttsx3Voice()
     rng = random.Random(seed)
@@ -121,7 +122,7 @@ class EspeakCliVoice:
 
         exe = shutil.which("espeak-ng")
         if exe is None:
-            from ..errors import AudioError
+            from mockinterview.errors import AudioError
 
             raise AudioError("espeak-ng is not installed (apt-get install espeak-ng)")
         path = Path(path)

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AudioError
+from mockinterview.errors import AudioError
 
 PULSE_INSTALL_HINT = ("pulseaudio is not installed (apt-get install -y pulseaudio "
                       "pulseaudio-utils libasound2-plugins libportaudio2)")
@@ -191,11 +191,11 @@ class VirtualAudio:
         if isinstance(audio, np.ndarray):
             x = audio.astype(np.float32)
             if self.rate != 16_000:
-                from ..audio import _resample
+                from mockinterview.speech.audio import _resample
 
                 x = _resample(x, 16_000, self.rate)
         else:
-            from ..audio import load_audio
+            from mockinterview.speech.audio import load_audio
 
             x = load_audio(audio, sr=self.rate)
         pcm = (np.clip(x, -1, 1) * 32767).astype("<i2")
