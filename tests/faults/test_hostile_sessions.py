@@ -38,6 +38,8 @@ def _markup(d: dict) -> None:
     for run in d["scoring_runs"]:
         for s in run["scores"]:
             s["question_id"] = "[/]" + MARKUP
+            for c in s["criteria"]:
+                c["criterion"] = "[/]" + c["criterion"]
 
 
 def _huge(d: dict) -> None:
@@ -62,13 +64,15 @@ def _held(label: str, ok: bool, note: str) -> None:
 
 
 def test_markup_in_ids_and_texts_is_printed_not_parsed(rec, capsys):
-    folder = _session(rec, "s-markup", _markup)
-    for args in (["show", folder.name], ["sessions"], ["report", folder.name],
+    folder = _session(rec, "s-[red]markup", _markup)  # the folder's name too
+    for args in (["show", folder.name], ["sessions"], ["progress"], ["report", folder.name],
                  ["annotate", folder.name, "--turn", "0", "--comment", MARKUP]):
         r = run_inproc(args, capsys)
         ok = r.code == 0 and "Traceback" not in r.err
         if args[0] == "show":
             ok = ok and MARKUP in r.out  # shown literally, brackets and all
+        if args[0] == "sessions":
+            ok = ok and folder.name in r.out
         _held(" ".join(args[:1]), ok, f"exit {r.code}: {r.err[-300:]}")
         assert ok, (args, r.code, r.err[-1000:])
 

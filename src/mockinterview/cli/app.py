@@ -534,7 +534,7 @@ def sessions() -> None:
         overall = f"{sum(x.overall for x in sc) / len(sc):.1f}" if sc else "-"
         answers = sum(1 for t in s.turns if t.transcript and t.transcript.text)
         job = s.tailoring.job_name if s.tailoring and s.tailoring.job_name else "-"
-        table.add_row(folder.name, s.status, s.plan.role, s.plan.level, str(s.plan.minutes),
+        table.add_row(escape(folder.name), s.status, s.plan.role, s.plan.level, str(s.plan.minutes),
                       str(answers), overall, escape(job))
     console.print(table)
 
@@ -943,7 +943,7 @@ def progress(
         for name, points in sorted(data[kind].items()):
             s = slope(points)
             arrow = "[green]↑[/]" if s > 0.1 else "[red]↓[/]" if s < -0.1 else "→"
-            table.add_row(name, " ".join(f"{v:.1f}" for _, v in points), f"{arrow} {s:+.2f}")
+            table.add_row(escape(name), " ".join(f"{v:.1f}" for _, v in points), f"{arrow} {s:+.2f}")
         console.print(table)
     out = trend_chart(data, chart or rec / "progress.svg")
     console.print(f"Chart: [bold]{escape(str(out))}[/]")
