@@ -7,6 +7,7 @@ kernel has them); nothing is faked. Hostile solutions get a short time limit so 
 from __future__ import annotations
 
 import ast
+import json
 import math
 import os
 import time
@@ -726,3 +727,63 @@ def test_doctor_runs_the_real_sandbox_and_names_its_layers():
             assert layer in detail
     else:
         assert "missing:" in detail
+
+
+# ----------------------------------------------------------------------------- the result channel
+
+
+def _frame(obj) -> bytes:
+    body = json.dumps(obj).encode()
+    return b"%08x" % len(body) + body
+
+
+def test_frames_are_length_prefixed_and_anything_else_is_a_protocol_error():
+    ok, rest = coding._frames(_frame({"ev": "ready"}) + _frame({"ev": "done"}) + b"0000")
+    assert [e["ev"] for e in ok] == ["ready", "done"] and rest == b"0000"
+    bad = [b'{"ev": "case", "i": 0, "passed": true}\n',  # the old line format
+           b"zzzzzzzz{}", b"%08x" % (coding_runner.MAX_FRAME + 1),
+           b"00000003abc", _frame([1, 2]), _frame({"i": 0}), b"00000005[[[[["]
+    for data in bad:
+        with pytest.raises(coding._ProtocolError):
+            coding._frames(data)
+
+
+def test_values_decode_as_plain_data_built_here():
+    wire = coding_runner.to_wire
+    cases = [1, 1.5, "s", None, True, [1, [2]], (1, "a"), {"k": (1, 2), 3: [None]},
+             {frozenset({1, 2}): "set key"}]
+    for value in cases:
+        assert coding.from_wire(json.loads(json.dumps(wire(value)))) == value
+
+    class Evil(int):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = int.__hash__
+
+    got = coding.from_wire(wire([Evil(7), Evil(8)]))
+    assert got == [7, 8] and all(type(x) is int for x in got)
+    opaque = coding.from_wire(wire(object()))
+    assert isinstance(opaque, coding.Opaque) and opaque != object() and opaque != 1
+    for forged in [{"$dict": [[[1], 2]]}, {"$tuple": 1}, {"passed": True}, {"$dict": [[1]]},
+                   {"$set": [[1]]}, {"$opaque": 1}]:
+        with pytest.raises(coding._ProtocolError):
+            coding.from_wire(forged)
+
+
+def test_records_out_of_order_fail_the_cases_not_answered(tmp_path):
+    """A solution that answers case 1 honestly, then forges a start/result pair for case 3 and
+    a 'done': case 1 counts, everything after the forged record fails."""
+    q = _question(cases=[TestCase(args=[i], expected=i * 2) for i in range(4)], function="f",
+                  signature="def f(x)", starter="def f(x):\n    pass\n")
+    code = ("import json, os, sys\n"
+            "def f(x):\n"
+            "    if x == 1:\n"
+            "        for rec in ({'ev': 'start', 'i': 3}, {'ev': 'case', 'i': 3, 'value': 6},\n"
+            "                    {'ev': 'done'}):\n"
+            "            body = json.dumps(rec).encode()\n"
+            "            os.write(int(sys.argv[1]), b'%08x' % len(body) + body)\n"
+            "    return x * 2\n")
+    run = _run(tmp_path, q, code)
+    assert run.passed == 1 and run.cases[0]["passed"] and not run.cases[3]["passed"], run.verdict
+    assert run.verdict.startswith("broken result channel"), run.verdict
