@@ -306,7 +306,7 @@ def test_the_token_url_sets_a_strict_httponly_cookie_and_drops_the_token(served)
     assert headers["location"] == f"/{folder.name}/report.html"
     cookie = headers["set-cookie"]
     assert cookie.startswith(server.cookie + ";")
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     name_value = cookie.split(";")[0]
     status, _, body = request(server, "GET", headers["location"], headers={"Cookie": name_value})
     assert status == 200 and b"<html" in body.lower()

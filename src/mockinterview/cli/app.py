@@ -875,7 +875,9 @@ def review(
     url = server.url_for(folder)
     console.print(f"Serving {escape(str(server.root))} on 127.0.0.1 only, with a one-time token.")
     console.print(f"Open [bold]{escape(url)}[/]  (Ctrl-C stops the server)")
-    webbrowser.open(url)  # the token's URL: the page then holds it in an HttpOnly cookie
+    # Through a private launcher page: a URL on the browser's command line is readable by every
+    # local user in /proc/<pid>/cmdline; the page then holds the token in an HttpOnly cookie.
+    webbrowser.open(server.launcher(folder).as_uri())
     try:
         server.wait()
     except KeyboardInterrupt:

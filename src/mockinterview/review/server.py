@@ -7,9 +7,14 @@ The server exists so the report page can save notes. It is deliberately small an
 - it binds to 127.0.0.1 only, on a random port unless one is given;
 - it needs a key: a random token per run (``secrets.token_urlsafe(32)``) in the URL that
   ``review --serve`` prints and opens; the first request with it is redirected to the same path
-  without it and given a ``SameSite=Strict; HttpOnly`` cookie, which every later request must
-  carry (the token in the query string is accepted too); anything else gets 401. So another local
-  user, who can reach 127.0.0.1 too, reads and writes nothing;
+  without it and given a ``SameSite=Lax; HttpOnly`` cookie, which every later request must carry
+  (the token in the query string is accepted too); anything else gets 401. So another local user,
+  who can reach 127.0.0.1 too, reads and writes nothing. The browser is opened on a launcher page
+  (0600, in a 0700 folder) that forwards to the token's URL, because a URL given to the browser on
+  its command line is readable by every local user in /proc/<pid>/cmdline. Lax, not Strict: the
+  forward from a file:// page is a cross-site navigation, for which Strict cookies are withheld
+  along the redirect; Lax still keeps the cookie from cross-site requests other than top-level
+  GETs, and POSTs need the same Origin besides;
 - a bounded pool of worker threads (16) serves the connections, at most 64 more wait, the rest get
   503 at once; a client that hangs up mid-request ends its connection quietly (no traceback);
 - it refuses any request whose Host header is not ``127.0.0.1:PORT`` or ``localhost:PORT``, which
@@ -34,6 +39,8 @@ import mimetypes
 import os
 import re
 import secrets
+import shutil
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -278,7 +285,7 @@ class _Handler(BaseHTTPRequestHandler):
                 rest = urlencode([(k, v) for k, v in query if k != TOKEN_PARAM])
                 self._send(HTTPStatus.SEE_OTHER, b"", "text/plain",
                            {"Location": split.path + (f"?{rest}" if rest else ""),
-                            "Set-Cookie": f"{name}={token}; Path=/; HttpOnly; SameSite=Strict"},
+                            "Set-Cookie": f"{name}={token}; Path=/; HttpOnly; SameSite=Lax"},
                            head)
                 return False
             return True
@@ -531,6 +538,7 @@ class ReviewServer:
             raise SessionError(f"{root}: no such recordings folder")
         try:
             self._httpd = _Server(root.resolve(), port, secrets.token_urlsafe(32))
+            self._launch_dir: Path | None = None
         except OSError as e:
             raise MockInterviewError(f"127.0.0.1:{port}: cannot listen ({e.strerror})") from None
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.1,),
@@ -574,10 +582,30 @@ class ReviewServer:
         while self._thread.is_alive():
             self._thread.join(0.5)
 
+    def launcher(self, session_dir: Path | None = None) -> Path:
+        """A page only this user can read that forwards the browser to the token's URL.
+
+        Opening the URL itself would put the token on the browser's command line, which any
+        local user can read in /proc/<pid>/cmdline.
+        """
+        url = self.url_for(session_dir) if session_dir is not None else self.index_url
+        if self._launch_dir is None:
+            self._launch_dir = Path(tempfile.mkdtemp(prefix="mockinterview-review-"))  # 0700
+        path = self._launch_dir / f"open-{secrets.token_hex(4)}.html"
+        html = ("<!doctype html><meta charset=utf-8><meta name=referrer content=no-referrer>"
+                f'<meta http-equiv="refresh" content="0; url={escape(url)}">'
+                f'<title>mockinterview review</title><a href="{escape(url)}">Open the report</a>')
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(html)
+        return path
+
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(5)
+        if self._launch_dir is not None:
+            shutil.rmtree(self._launch_dir, ignore_errors=True)
 
     def __enter__(self) -> ReviewServer:
         return self
