@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from mockinterview.cli import app
+from mockinterview.cli.app import app
 from mockinterview.coach.batch import (
     BatchOptions,
     RayPool,

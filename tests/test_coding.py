@@ -7,6 +7,7 @@ kernel has them); nothing is faked. Hostile solutions get a short time limit so 
 from __future__ import annotations
 
 import ast
+import json
 import math
 import os
 import time
@@ -379,7 +380,7 @@ def test_writing_outside_the_working_directory_is_blocked(coding_bank, tmp_path)
             "    return 1.0\n")
     run = _run(tmp_path, coding_bank["code-accuracy"], code, time_limit=HOSTILE_LIMIT_S)
     assert not target.exists()
-    assert run.verdict.startswith("blocked: writing outside the working directory"), run.verdict
+    assert run.verdict.startswith("blocked: files outside the working directory"), run.verdict
     # ... while the working directory itself is writable
     inside = ("def accuracy(y_true, y_pred):\n"
               "    with open('scratch.txt', 'w') as f:\n"
@@ -412,11 +413,13 @@ def _alive(pid: int) -> bool:
 
 
 FORK_AND_HIDE = (
-    "import os, time\n"
+    "import ctypes, os, time\n"
     "def accuracy(a, b):\n"
     "    for i in range(12):\n"
     "        if os.fork() == 0:\n"
     "            {escape}\n"
+    "            ctypes.CDLL(None).prctl(15, {name!r}, 0, 0, 0)\n"  # PR_SET_NAME: found from outside
+
     "            pid = os.readlink('/proc/self')\n"
     "            with open(os.path.join({folder!r}, pid + '.pid'), 'w') as f:\n"
     "                f.write(pid)\n"
@@ -443,16 +446,32 @@ def test_fork_loop_is_contained_when_process_limits_do_not_apply(coding_bank, tm
         opts = coding.SandboxOptions(seccomp=False, landlock=False, namespaces=False,
                                      drop_privileges=False)
         escape = "pass"
-    code = FORK_AND_HIDE.format(escape=escape, folder=str(folder))
+    name = f"mifork{os.getpid() % 100000:05d}{len(mode) % 10}".encode()
+    code = FORK_AND_HIDE.format(escape=escape, folder=str(folder), name=name)
     run = _run(tmp_path, coding_bank["code-accuracy"], code, time_limit=HOSTILE_LIMIT_S,
                options=opts)
     assert run.verdict.startswith("timeout"), run.verdict
     pids = _pids_written(folder)
     assert len(pids) >= 6, pids  # the children really ran
+    # The pids they wrote are of their own PID namespace (with its own /proc) in the first mode,
+    # so the survivors are looked up by the name each child gave itself.
     deadline = time.monotonic() + 5
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+    while _named(name.decode()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not [p for p in pids if _alive(p)]
+    assert not _named(name.decode())
+
+
+def _named(name: str) -> list[int]:
+    """Live processes of this machine whose name (comm) is ``name``."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name and _alive(int(entry.name)):
+                    out.append(int(entry.name))
+            except OSError:
+                continue
+    return out
 
 
 # ----------------------------------------------------------------------------- verdict shapes
@@ -695,3 +714,76 @@ def test_sandbox_description_matches_this_kernel():
     off = coding.sandbox_description(coding.SandboxOptions(namespaces=False, landlock=False,
                                                            seccomp=False))
     assert not any("namespace" in d or "Landlock" in d or "seccomp" in d for d in off)
+
+
+def test_doctor_runs_the_real_sandbox_and_names_its_layers():
+    from mockinterview.doctor import _sandbox_check
+
+    name, ok, detail = _sandbox_check()
+    assert name == "coding sandbox" and "layers:" in detail
+    if coding_runner.landlock_abi() >= 6 and coding._unshare_prefix(os.geteuid() == 0):
+        assert ok, detail  # this machine has every layer
+        for layer in ("landlock-read", "seccomp", "pidns", "procfs", "env"):
+            assert layer in detail
+    else:
+        assert "missing:" in detail
+
+
+# ----------------------------------------------------------------------------- the result channel
+
+
+def _frame(obj) -> bytes:
+    body = json.dumps(obj).encode()
+    return b"%08x" % len(body) + body
+
+
+def test_frames_are_length_prefixed_and_anything_else_is_a_protocol_error():
+    ok, rest = coding._frames(_frame({"ev": "ready"}) + _frame({"ev": "done"}) + b"0000")
+    assert [e["ev"] for e in ok] == ["ready", "done"] and rest == b"0000"
+    bad = [b'{"ev": "case", "i": 0, "passed": true}\n',  # the old line format
+           b"zzzzzzzz{}", b"%08x" % (coding_runner.MAX_FRAME + 1),
+           b"00000003abc", _frame([1, 2]), _frame({"i": 0}), b"00000005[[[[["]
+    for data in bad:
+        with pytest.raises(coding._ProtocolError):
+            coding._frames(data)
+
+
+def test_values_decode_as_plain_data_built_here():
+    wire = coding_runner.to_wire
+    cases = [1, 1.5, "s", None, True, [1, [2]], (1, "a"), {"k": (1, 2), 3: [None]},
+             {frozenset({1, 2}): "set key"}]
+    for value in cases:
+        assert coding.from_wire(json.loads(json.dumps(wire(value)))) == value
+
+    class Evil(int):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = int.__hash__
+
+    got = coding.from_wire(wire([Evil(7), Evil(8)]))
+    assert got == [7, 8] and all(type(x) is int for x in got)
+    opaque = coding.from_wire(wire(object()))
+    assert isinstance(opaque, coding.Opaque) and opaque != object() and opaque != 1
+    for forged in [{"$dict": [[[1], 2]]}, {"$tuple": 1}, {"passed": True}, {"$dict": [[1]]},
+                   {"$set": [[1]]}, {"$opaque": 1}]:
+        with pytest.raises(coding._ProtocolError):
+            coding.from_wire(forged)
+
+
+def test_records_out_of_order_fail_the_cases_not_answered(tmp_path):
+    """A solution that answers case 1 honestly, then forges a start/result pair for case 3 and
+    a 'done': case 1 counts, everything after the forged record fails."""
+    q = _question(cases=[TestCase(args=[i], expected=i * 2) for i in range(4)], function="f",
+                  signature="def f(x)", starter="def f(x):\n    pass\n")
+    code = ("import json, os, sys\n"
+            "def f(x):\n"
+            "    if x == 1:\n"
+            "        for rec in ({'ev': 'start', 'i': 3}, {'ev': 'case', 'i': 3, 'value': 6},\n"
+            "                    {'ev': 'done'}):\n"
+            "            body = json.dumps(rec).encode()\n"
+            "            os.write(int(sys.argv[1]), b'%08x' % len(body) + body)\n"
+            "    return x * 2\n")
+    run = _run(tmp_path, q, code)
+    assert run.passed == 1 and run.cases[0]["passed"] and not run.cases[3]["passed"], run.verdict
+    assert run.verdict.startswith("broken result channel"), run.verdict

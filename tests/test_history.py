@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mockinterview import store
-from mockinterview.cli import app
+from mockinterview.cli.app import app
 from mockinterview.clock import SimulatedClock
 from mockinterview.config import load_config
 from mockinterview.review.server import add_annotation
@@ -142,7 +142,7 @@ def test_filters_by_role_status_and_date(small_sessions, recordings):
     assert listed("--role", "data-scientist", "--status", "completed") == \
         ["20261103-100000-old"]
     rows, total = list_sessions(recordings, since=datetime(2026, 11, 1, tzinfo=UTC))
-    assert total == 1 and rows[0].job is None  # the job column waits for job descriptions
+    assert total == 1 and rows[0].job is None  # not planned for a job
     bad = CliRunner().invoke(app, ["sessions", "--since", "yesterday"])
     assert bad.exit_code == 2 and "--since yesterday" in bad.output
     assert len(listed("--limit", "1")) == 1
@@ -199,3 +199,25 @@ def test_an_index_from_before_the_listing_migration_is_upgraded(small_sessions, 
     names = [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY name")]
     db.close()
     assert names == ["m001_initial", "m002_topics", "m003_listing"]
+
+
+def test_progress_for_one_job_answers_from_the_index(small_sessions, recordings):
+    weak, strong = small_sessions
+    tailoring = {"job_name": "ds-experimentation", "job_sha256": "abcdef0123456789"}
+    clone(weak, recordings, "20261107-100000-plain")
+    clone(strong, recordings, "20261107-100001-job", tailoring=tailoring)
+    assert listed() == ["20261107-100000-plain", "20261107-100001-job"]
+    sync_index(recordings)
+    for ref in ("ds-experimentation", "DS-Experimentation.md", "abcdef01"):
+        got, want = index_trends(recordings, job=ref), trends(recordings, job=ref)
+        for kind in ("criterion", "section"):
+            assert sorted(got[kind]) == sorted(want[kind])
+            for key, points in want[kind].items():
+                assert [s for s, _ in got[kind][key]] == [s for s, _ in points]
+                assert [v for _, v in got[kind][key]] == pytest.approx([v for _, v in points])
+        assert [s for s, _ in got["section"]["technical"]] == ["20261107-100001-job"]
+    assert index_trends(recordings, job="abc")["section"] == {}  # too short for a hash prefix
+    ok = CliRunner().invoke(app, ["progress", "--job", "ds-experimentation.md"])
+    assert ok.exit_code == 0, ok.output
+    none = CliRunner().invoke(app, ["progress", "--job", "ml-platform"])
+    assert none.exit_code == 2 and "no scored sessions for the job" in none.output

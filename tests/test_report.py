@@ -234,3 +234,23 @@ def test_corrections_are_marked_where_they_happened():
     _apply_corrections(raw, Transcript(text="", corrections=[
         Correction(original="lay bells", corrected="labels", position=3)]))
     assert [w.correction for w in raw][3:] == ["corrected to: labels"] * 2
+
+
+def test_missing_sandbox_layers_are_shown_in_both_reports(recordings):
+    """A coding run records the sandbox layers it lacked; the reader of the report must see them."""
+    from mockinterview.schema import CodingRun
+
+    folder = recordings / "layers"
+    session = build_typed_session(folder)
+    session.coding_runs = [CodingRun(
+        question_id="code.x", code_path="code/x.py", code="def f():\n    return 1\n",
+        verdict="all 1 cases passed", passed=1, total=1, sandbox=["landlock-fs", "env"],
+        sandbox_missing=["seccomp", "pidns"])]
+    save_session(session, folder)
+    html = unescape(write_report(folder).read_text())
+    assert "Sandbox layers missing on this machine: seccomp, pidns" in html
+    md = write_feedback_md(folder).read_text()
+    assert "Sandbox layers missing on this machine: seccomp, pidns" in md
+    session.coding_runs[0].sandbox_missing = []
+    save_session(session, folder)
+    assert "Sandbox layers missing" not in write_report(folder).read_text()

@@ -206,6 +206,37 @@ def test_saving_a_note_from_a_file_explains_the_server_is_needed(page, spoken):
     assert all(a.comment != "needs the server" for a in load_session(folder).annotations)
 
 
+def test_the_launcher_page_opens_the_report_without_the_token_on_a_command_line(page, spoken,
+                                                                              tmp_path):
+    """`review --serve` opens a private file that forwards to the token's URL (a URL on the
+    browser's command line is readable by every local user): the real browser follows it, keeps
+    the cookie across the cross-site forward and redirect, and can then save a note."""
+    import shutil
+    import stat
+
+    original, _ = spoken
+    folder = tmp_path / "recordings" / original.name  # a copy: the module's session stays as it is
+    shutil.copytree(original, folder)
+    server = serve(folder.parent)
+    try:
+        launcher = server.launcher(folder)
+        assert stat.S_IMODE(launcher.stat().st_mode) == 0o600
+        assert stat.S_IMODE(launcher.parent.stat().st_mode) == 0o700
+        page.goto(launcher.as_uri())
+        page.wait_for_url(f"http://127.0.0.1:{server.port}/{folder.name}/report.html")
+        assert "token=" not in page.url
+        wait_audio_ready(page)  # the audio requests carry the cookie too
+        form = page.locator('form.annotate[data-turn="2"]')
+        form.locator("summary").click()
+        form.locator("textarea").fill("Opened through the launcher.")
+        with page.expect_navigation():
+            form.locator("button[type=submit]").click()
+        assert load_session(folder).annotations[-1].comment == "Opened through the launcher."
+    finally:
+        server.stop()
+    assert not launcher.exists()
+
+
 def test_saving_a_note_through_the_local_server(page, spoken):
     folder, _ = spoken
     server = serve(folder.parent)

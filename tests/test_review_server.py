@@ -30,12 +30,13 @@ def served(recordings: Path, tmp_path: Path):
 
 
 def request(server, method: str, path: str, body: bytes | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+            headers: dict[str, str | None] | None = None) -> tuple[int, dict[str, str], bytes]:
     """Send the path exactly as given (http.client does not normalise ``..``)."""
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
-        hdrs = {"Host": f"127.0.0.1:{server.port}"}
+        hdrs = {"Host": f"127.0.0.1:{server.port}", "Cookie": server.cookie}
         hdrs.update(headers or {})
+        hdrs = {k: v for k, v in hdrs.items() if v is not None}
         conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         for k, v in hdrs.items():
             conn.putheader(k, v)
@@ -238,7 +239,8 @@ def test_cli_review_serve_prints_a_working_url(recordings):
     folder = recordings / "20261125-110000-ds"
     build_typed_session(folder)
     exe = Path(sys.executable).parent / "mockinterview"
-    env = {**os.environ, "MOCKINTERVIEW_RECORDINGS": str(recordings), "COLUMNS": "200"}
+    env = {**os.environ, "MOCKINTERVIEW_RECORDINGS": str(recordings), "COLUMNS": "200",
+           "BROWSER": "true"}  # the URL it opens goes to /bin/true, not a real browser
     proc = subprocess.Popen([str(exe), "review", folder.name, "--serve"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -250,12 +252,99 @@ def test_cli_review_serve_prints_a_working_url(recordings):
                 break
             if "http://127.0.0.1:" in line:
                 url = line.split()[1]
-        assert url and url.endswith(f"/{folder.name}/report.html"), url
+        assert url and f"/{folder.name}/report.html?token=" in url, url
+        import urllib.error
         import urllib.request
+        from http.cookiejar import CookieJar
 
-        with urllib.request.urlopen(url, timeout=10) as r:
+        # The token's URL answers with a cookie and a redirect to the bare page: a client that
+        # keeps cookies, as a browser does, gets the report; the bare URL alone gets 401.
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        with opener.open(url, timeout=10) as r:
             assert r.status == 200
+            assert "token=" not in r.url
             assert b"Content-Security-Policy" in r.read()
+        with pytest.raises(urllib.error.HTTPError, match="401"):
+            urllib.request.urlopen(url.split("?")[0], timeout=10)
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# ----------------------------------------------------------------------------- the token (issue 16)
+
+
+def test_every_request_without_the_token_is_refused(served):
+    """Another local user can reach 127.0.0.1 too: without the token nothing is read or written."""
+    server, folder = served
+    for method, path in [("GET", "/"), ("GET", f"/{folder.name}/report.html"),
+                         ("GET", f"/{folder.name}/session.json"), ("HEAD", "/"),
+                         ("GET", f"/{folder.name}/report.html?token=wrong"),
+                         ("GET", f"/{folder.name}/report.html?token=")]:
+        status, _, body = request(server, method, path, headers={"Cookie": None})
+        assert status == 401, (method, path, status)
+        assert b"TOP-SECRET" not in body and b"session" not in body.lower().replace(b"--serve", b"")
+    status, _, _ = request(server, "GET", "/", headers={
+        "Cookie": f"{server.cookie.split('=')[0]}=not-the-token"})
+    assert status == 401
+    before = len(load_session(folder).annotations)
+    hdrs = {"Content-Type": "application/json", "Origin": f"http://127.0.0.1:{server.port}",
+            "Cookie": None}
+    status, _, _ = request(server, "POST", "/api/annotations",
+                           json.dumps({"session": folder.name, "turn": 0,
+                                       "comment": "intruder"}).encode(), hdrs)
+    assert status == 401
+    assert len(load_session(folder).annotations) == before
+
+
+def test_the_token_url_sets_a_strict_httponly_cookie_and_drops_the_token(served):
+    server, folder = served
+    url = server.url_for(folder)
+    path = url.split(str(server.port), 1)[1]
+    status, headers, _ = request(server, "GET", path, headers={"Cookie": None})
+    assert status == 303
+    assert headers["location"] == f"/{folder.name}/report.html"
+    cookie = headers["set-cookie"]
+    assert cookie.startswith(server.cookie + ";")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    name_value = cookie.split(";")[0]
+    status, _, body = request(server, "GET", headers["location"], headers={"Cookie": name_value})
+    assert status == 200 and b"<html" in body.lower()
+
+
+def test_client_hanging_up_mid_body_is_quiet_and_the_pool_stays_bounded(served, capfd):
+    """Connections beyond the pool and its queue get 503 at once; clients that hang up print
+    nothing; the server still answers afterwards."""
+    import socket
+    import threading
+
+    from mockinterview.review import server as review
+
+    server, folder = served
+    socks = []
+    for _ in range(5):  # announce a body, send half of it, hang up
+        s = socket.create_connection(("127.0.0.1", server.port))
+        s.sendall((f"POST /api/annotations HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                   f"Cookie: {server.cookie}\r\nContent-Type: application/json\r\n"
+                   "Content-Length: 1000\r\n\r\n{\"session\":").encode())
+        s.close()
+    silent = [socket.create_connection(("127.0.0.1", server.port))
+              for _ in range(review.WORKERS + review.WAITING + 8)]
+    socks += silent
+    refused = 0
+    for s in silent[-8:]:
+        s.settimeout(5)
+        try:
+            refused += s.recv(100).startswith(b"HTTP/1.1 503")
+        except OSError:
+            pass
+    assert refused == 8
+    threads_before = threading.active_count()
+    for s in socks:
+        s.close()
+    status, _, _ = request(server, "GET", "/")
+    assert status == 200
+    assert threading.active_count() <= threads_before
+    assert sum(t.name.startswith("review_") for t in threading.enumerate()) <= review.WORKERS
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err

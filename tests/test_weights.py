@@ -14,8 +14,8 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+import mockinterview.cli.app as cli
 from mockinterview.cli.app import app
-from mockinterview.cli.app import main as cli
 from mockinterview.errors import TranscriptionError
 from mockinterview.speech import weights
 from mockinterview.speech.transcribe import WhisperTranscriber

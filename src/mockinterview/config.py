@@ -58,6 +58,15 @@ class PrivacyConfig(_Strict):
     keep_days: int | None = Field(default=None, ge=1, le=36500)
 
 
+class TailorConfig(_Strict):
+    """Interviews for a job (issue 19): the files `start` uses when no --job/--cv is given."""
+
+    job: Path | None = None  # a job description: .txt, .md or .pdf
+    cv: Path | None = None  # the candidate's CV: .txt, .md or .pdf
+    generate: int = Field(default=3, ge=0, le=10)  # LLM engine: questions for uncovered terms
+    save_bank: Path | None = None  # write generated questions there as a bank file
+
+
 class Config(_Strict):
     recordings: Path | None = None
     rubrics: Path | None = None
@@ -68,6 +77,7 @@ class Config(_Strict):
     audio: AudioConfig = Field(default_factory=AudioConfig)
     stt: STTConfig = Field(default_factory=STTConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    tailor: TailorConfig = Field(default_factory=TailorConfig)
 
     source: str = Field(default="defaults", exclude=True)
 
@@ -96,7 +106,11 @@ class Config(_Strict):
             if mode & (stat.S_IRWXG | stat.S_IRWXO):
                 raise ConfigError(f"{self.source}: llm.api_key_file: {f} is readable by others; "
                                   f"run chmod 600 {f}")
-            return SecretStr(f.read_text().strip())
+            key = f.read_text().strip()
+            from mockinterview.store import register_secret
+
+            register_secret(key)  # scrubbed from stored text like the environment's key
+            return SecretStr(key)
         return None
 
     def llm_configured(self) -> bool:
@@ -158,4 +172,20 @@ def load_config(path: Path | None = None) -> Config:
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         raise ConfigError(f"{source}: {key}: {msg}") from None
     cfg.source = source
+    _register_secrets(cfg)
     return cfg
+
+
+def _register_secrets(cfg: Config) -> None:
+    """Every configured secret is scrubbed from stored text from the moment the config is read,
+    whether or not the LLM is used in this run: the key file's content and a base URL's password.
+    A key file that cannot be read is left to :meth:`Config.api_key` to report."""
+    from mockinterview.store import register_secret, url_password
+
+    register_secret(url_password(cfg.llm.base_url))
+    f = cfg.llm.api_key_file
+    if f:
+        try:
+            register_secret(f.expanduser().read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            pass

@@ -129,6 +129,8 @@ class DemoAnswers(QuietSource):
     spoken: dict[int, str] = field(default_factory=dict)  # answer index -> text spoken
     _per_question: dict[str, int] = field(default_factory=dict)
     _candidate_q: int = 0
+    # more scripted answers by question id (a demo tailored to a job answers from the outlines)
+    extra: dict[str, list[str]] = field(default_factory=dict)
 
     def resume_after(self, turns: Sequence[Turn]) -> None:
         """Go on after the answers a resumed session already holds (so a question's next answer
@@ -149,7 +151,7 @@ class DemoAnswers(QuietSource):
             return CANDIDATE_QUESTIONS[i]
         n = self._per_question.get(qid, 0)
         self._per_question[qid] = n + 1
-        answers = DEMO_ANSWERS.get(qid, [])
+        answers = DEMO_ANSWERS.get(qid) or self.extra.get(qid, [])
         return answers[n] if n < len(answers) else GENERIC_FOLLOW_UP
 
     def speak(self, text: str) -> np.ndarray:

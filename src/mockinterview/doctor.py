@@ -70,6 +70,9 @@ def run_checks(cfg: Config, mic: bool = False) -> list[tuple[str, bool, str]]:
     except MockInterviewError as e:
         out.append(("question bank", False, str(e) + " (run `mockinterview rubrics check`)"))
 
+    # coding sandbox: a real run of a trivial solution, which records the layers it had
+    out.append(_sandbox_check())
+
     # LLM endpoint
     if cfg.llm_configured():
         try:
@@ -85,3 +88,23 @@ def run_checks(cfg: Config, mic: bool = False) -> list[tuple[str, bool, str]]:
         out.append(("LLM endpoint", True, "none configured: the offline engine is used (set "
                                           "OPENAI_BASE_URL or OPENAI_API_KEY for a model)"))
     return out
+
+
+def _sandbox_check() -> tuple[str, bool, str]:
+    """Run ``add(1, 2)`` in the real sandbox: which layers were in force, which were missing."""
+    from mockinterview.coding.challenge import run_solution
+    from mockinterview.schema import CodingSpec, TestCase
+
+    spec = CodingSpec(function="add", signature="def add(a, b):",
+                      starter="def add(a, b):\n    raise NotImplementedError\n",
+                      cases=[TestCase(args=[1, 2], expected=3)], time_limit_s=10)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "add.py"
+        path.write_text("def add(a, b):\n    return a + b\n")
+        run = run_solution(path, spec)
+    if run.passed != 1:
+        return ("coding sandbox", False, f"a trivial solution did not pass: {run.verdict}")
+    detail = "layers: " + ", ".join(run.sandbox)
+    if run.sandbox_missing:
+        detail += " — missing: " + ", ".join(run.sandbox_missing) + " (see README, Security)"
+    return ("coding sandbox", not run.sandbox_missing, detail)

@@ -55,3 +55,7 @@ class StorageError(MockInterviewError):
 
 class BatchError(MockInterviewError):
     """A batch job cannot start: no sessions matched, Ray cannot be reached, a bad option."""
+
+
+class DocumentError(MockInterviewError):
+    """A job description or CV cannot be used: empty, binary, too large, unreadable."""

@@ -60,14 +60,15 @@ def file_hashes(bank: Bank, cfg: Config) -> dict[str, str]:
 
 def new_session(cfg: Config, plan: Plan, engine: str, stt_model: str, source_kind: str,
                 follow_up_of: str | None = None,
-                answer_folder: Path | None = None) -> tuple[Session, Path]:
+                answer_folder: Path | None = None, tailoring=None) -> tuple[Session, Path]:
     recordings = cfg.recordings_dir()
     folder = new_session_dir(recordings, f"{plan.role}-{plan.level}")
     bank = load_bank(cfg.rubrics)
     session = Session(id=folder.name, engine=engine, stt_model=stt_model,
                       answer_source=source_kind, plan=plan,
                       answer_folder=str(Path(answer_folder).resolve()) if answer_folder else None,
-                      hashes=file_hashes(bank, cfg), follow_up_of=follow_up_of)
+                      hashes=file_hashes(bank, cfg), follow_up_of=follow_up_of,
+                      tailoring=tailoring)
     save_session(session, folder)
     return session, folder
 
@@ -76,6 +77,11 @@ def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSou
                   opts: RunOptions, ui=None, bank: Bank | None = None, clock=None,
                   transcriber: Any = None, fallback_text=None, resumed: bool = False) -> Session:
     bank = bank or load_bank(cfg.rubrics)
+    if session.tailoring is not None and session.tailoring.generated:
+        # the model's questions for this job (issue 19)
+        from mockinterview.session.tailor import with_generated
+
+        bank = with_generated(bank, session.tailoring.generated)
     engine = session.engine.split(":")[0]
     faults: list[tuple[str, dict]] = []
     interview: Interview | None = None

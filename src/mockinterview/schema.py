@@ -354,6 +354,8 @@ class CodingRun(Strict):
     cases: list[dict[str, Any]] = Field(default_factory=list)
     run_time_s: float = 0.0
     static_issues: list[str] = Field(default_factory=list)
+    sandbox: list[str] = Field(default_factory=list)  # layers in force for this run
+    sandbox_missing: list[str] = Field(default_factory=list)  # layers wanted but not available
 
 
 class Turn(Strict):
@@ -395,6 +397,37 @@ class Annotation(Strict):
     levels: dict[str, int] = Field(default_factory=dict)  # criterion id -> 1..5
 
 
+class JobTerm(Strict):
+    """A term of the bank's vocabulary found in a job description (issue 19)."""
+
+    term: str
+    count: int = 1
+    main: bool = True  # in the job's requirements, not only in its "nice to have" part
+    covered_by: list[str] = Field(default_factory=list)  # planned question ids covering it
+
+
+class Tailoring(Strict):
+    """What a job description (and a CV) changed in a session's plan, and why.
+
+    The job and CV texts themselves are files in the session folder (``job_file``, ``cv_file``,
+    mode 0600); this record keeps what was extracted from them, so reports and follow-up sessions
+    need not parse them again.
+    """
+
+    job_name: str = ""  # the job file's name without extension, for `progress --job`
+    job_sha256: str = ""
+    job_file: str | None = None  # relative to the session folder
+    cv_file: str | None = None
+    job_terms: list[JobTerm] = Field(default_factory=list)
+    uncovered: list[str] = Field(default_factory=list)  # job terms no bank question covers
+    competencies: list[str] = Field(default_factory=list)  # behavioural topics the job asks for
+    question_terms: dict[str, list[str]] = Field(default_factory=dict)  # question id -> job terms
+    cv_follow_ups: list[str] = Field(default_factory=list)  # introduction follow-ups (templates)
+    notes: list[str] = Field(default_factory=list)  # what could not be used, and why
+    generated: list[Question] = Field(default_factory=list)  # model-written, checker-approved
+    dropped: list[str] = Field(default_factory=list)  # model-written questions the checker refused
+
+
 class Session(Strict):
     schema_version: int = SCHEMA_VERSION
     id: str
@@ -414,6 +447,7 @@ class Session(Strict):
     hashes: dict[str, str] = Field(default_factory=dict)  # bank/prompt file -> sha256
     annotations: list[Annotation] = Field(default_factory=list)
     follow_up_of: str | None = None
+    tailoring: Tailoring | None = None  # set when the interview was planned for a job (issue 19)
     transcription_runs: list[TranscriptionRun] = Field(default_factory=list)
 
     @property

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from mockinterview.errors import SessionError, StorageError
 from mockinterview.schema import SCHEMA_VERSION, Session
@@ -56,19 +57,62 @@ def private_open(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     return os.open(path, flags | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), PRIVATE_FILE)
 
 
+_REGISTERED: set[str] = set()
+_SECRET_ENV = re.compile(r"(API_?KEY|TOKEN|SECRET|PASSWORD|PASSWD)", re.IGNORECASE)
+
+
+def register_secret(value: str | None) -> None:
+    """A configured secret from anywhere else (``llm.api_key_file``, a URL's password): scrubbed
+    from every text written through this module for the rest of the process."""
+    v = (value or "").strip()
+    if len(v) >= 6:
+        _REGISTERED.add(v)
+
+
+def url_password(url: str | None) -> str | None:
+    """The password in ``scheme://user:password@host`` (a base URL may carry one)."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url or "").password
+    except ValueError:
+        return None
+
+
 def secret_values() -> list[str]:
-    """Values that must never be written: the API key from the environment."""
-    out = []
-    for name in ("OPENAI_API_KEY",):
-        v = os.environ.get(name, "").strip()
-        if len(v) >= 6:
-            out.append(v)
-    return out
+    """Values that must never be written: OPENAI_API_KEY and any other variable of the
+    environment named like a key, token, secret or password; the password of OPENAI_BASE_URL;
+    and whatever was registered (the key read from ``llm.api_key_file``). Longest first, so a
+    secret that contains another is redacted whole."""
+    out = set(_REGISTERED)
+    for name, value in os.environ.items():
+        v = value.strip()
+        if name == "OPENAI_API_KEY" and len(v) >= 6:
+            out.add(v)
+        elif _SECRET_ENV.search(name) and _looks_secret(v):
+            out.add(v)
+    pw = url_password(os.environ.get("OPENAI_BASE_URL"))
+    if pw and len(pw) >= 6:
+        out.add(pw)
+    return sorted(out, key=len, reverse=True)
+
+
+def _looks_secret(v: str) -> bool:
+    """A value worth redacting for a variable merely named like a secret: long, one word, not a
+    path or a plain word (TOKENIZERS_PARALLELISM=false must not redact 'false' everywhere)."""
+    return (len(v) >= 12 and not any(c.isspace() for c in v) and not v.startswith(("/", "~", "."))
+            and not v.isalpha())
 
 
 def scrub(text: str) -> str:
+    """``text`` with every secret value replaced by ``[redacted]``, also in its JSON-escaped
+    and percent-encoded spellings (a key with a quote or a slash in a JSON document or a URL)."""
+    from urllib.parse import quote
+
     for v in secret_values():
-        text = text.replace(v, "[redacted]")
+        for spelling in {v, json.dumps(v)[1:-1], json.dumps(v, ensure_ascii=False)[1:-1],
+                         quote(v, safe="")}:
+            text = text.replace(spelling, "[redacted]")
     return text
 
 
@@ -133,7 +177,41 @@ def new_session_dir(recordings: Path, slug: str, now: datetime | None = None) ->
 
 
 def save_session(session: Session, folder: Path) -> None:
-    atomic_write_text(Path(folder) / SESSION_FILE, session.model_dump_json(indent=2))
+    """Write session.json atomically; a value that cannot be serialised (a hostile file may nest
+    ``capture`` thousands deep) is a one-line SessionError naming the session and the field."""
+    path = Path(folder) / SESSION_FILE
+    try:
+        text = session.model_dump_json(indent=2)
+    except (PydanticSerializationError, ValueError, RecursionError, TypeError) as e:
+        raise SessionError(f"{path}: session {session.id!r}: cannot save "
+                           f"{_unserialisable_field(session)}: {_first_line(e)}") from None
+    atomic_write_text(path, text)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return (text[-1] if text else type(e).__name__)[:200]
+
+
+def _unserialisable_field(model: BaseModel, prefix: str = "") -> str:
+    """The dotted path of the first field that fails to serialise (``turns.3.capture``)."""
+    for name in type(model).model_fields:
+        value = getattr(model, name, None)
+        where = f"{prefix}{name}"
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for i, item in items:
+            here = where if i is None else f"{where}.{i}"
+            if isinstance(item, BaseModel):
+                try:
+                    item.model_dump_json()
+                except (PydanticSerializationError, ValueError, RecursionError, TypeError):
+                    return _unserialisable_field(item, here + ".")
+                continue
+            try:
+                model.__pydantic_serializer__.to_json(model, include={name})
+            except (PydanticSerializationError, ValueError, RecursionError, TypeError):
+                return here
+    return prefix.rstrip(".") or "a field"
 
 
 def load_session(folder: Path) -> Session:
@@ -269,6 +347,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE sessions ADD COLUMN name TEXT;
         ALTER TABLE sessions ADD COLUMN answers INTEGER;
         ALTER TABLE sessions ADD COLUMN job TEXT;
+        ALTER TABLE sessions ADD COLUMN job_sha256 TEXT;
         CREATE TABLE folders (
             name TEXT PRIMARY KEY, session_id TEXT, stamp TEXT NOT NULL, error TEXT
         );
@@ -330,6 +409,8 @@ def _index_rows(session: Session, folder: Path, db: sqlite3.Connection,
                 questions: dict | None = None) -> None:
     if questions is None:
         questions = _bank_questions()
+    if session.tailoring is not None and session.tailoring.generated:  # issue 19: their topics
+        questions = {**questions, **{q.id: q for q in session.tailoring.generated}}
     scores = session.latest_scores
     overall = (sum(s.overall for s in scores) / len(scores)) if scores else None
     db.execute("DELETE FROM sessions WHERE id=?", (session.id,))
@@ -436,8 +517,10 @@ def _index_folder(db: sqlite3.Connection, session: Session, folder: Path,
                   stamp: str | None = None) -> None:
     """The listing columns of a session just indexed, and its folder's stamp."""
     answers = sum(1 for t in session.turns if t.transcript and t.transcript.text)
-    db.execute("UPDATE sessions SET name=?, answers=? WHERE id=?",
-               (folder.name, answers, session.id))
+    t = session.tailoring  # the job it was planned for (issue 19), for `progress --job`
+    db.execute("UPDATE sessions SET name=?, answers=?, job=?, job_sha256=? WHERE id=?",
+               (folder.name, answers, (t.job_name or None) if t else None,
+                (t.job_sha256 or None) if t else None, session.id))
     _stamp_folder(db, folder, session.id, None, stamp)
 
 
@@ -545,9 +628,12 @@ def _filters(role: str | None = None, status: str | None = None, since: datetime
         # created is stored as an ISO text in UTC: text order is time order
         where.append("s.created >= ?")
         args.append(since.isoformat())
-    if job:
-        where.append("s.job LIKE ?")
-        args.append(f"%{job}%")
+    if job is not None:
+        # as session.progress.for_job: the job file's name (with or without its extension),
+        # or at least 6 leading characters of its SHA-256
+        want = job.strip().lower()
+        where.append("(lower(s.job) IN (?, ?) OR (? AND s.job_sha256 LIKE ? || '%'))")
+        args += [want, Path(want).stem, len(want) >= 6, want.replace("%", "").replace("_", "")]
     return " AND ".join(where), args
 
 

@@ -82,7 +82,7 @@ def run_inproc(args: list[str], capsys) -> Result:
 
     An exception escaping ``main`` is what a user would see as a traceback: it is returned as
     code -1 with the exception in ``err`` so the test fails on it."""
-    from mockinterview.cli.app import main as cli
+    import mockinterview.cli.app as cli
 
     old = sys.argv
     sys.argv = ["mockinterview", *args]

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from .ledger import CLASSES, DETAILS, SEED, TALLY
+from .ledger import ATTACK_CLASSES, ATTACKS, CLASSES, DETAILS, SEED, TALLY
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+    if ATTACKS:
+        _attack_table(terminalreporter)
     if not TALLY:
         return
     from rich.console import Console
@@ -49,3 +51,28 @@ def answer_dir(faults_tmp) -> Path:
     from .common import make_answer_dir
 
     return make_answer_dir(faults_tmp / "answer-audio")
+
+
+def _attack_table(terminalreporter) -> None:
+    """Security: each attack class, how many attempts were made and how many every layer held."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Attacks (issue 16)")
+    for col in ("attack class", "attempts", "held"):
+        table.add_column(col, justify="left" if col == "attack class" else "right")
+    tried = held = 0
+    for name in ATTACK_CLASSES + sorted(set(ATTACKS) - set(ATTACK_CLASSES)):
+        if name not in ATTACKS:
+            continue
+        t = ATTACKS[name]
+        style = "green" if t.survived == t.injected else "red"
+        table.add_row(name, str(t.injected), f"[{style}]{t.survived}[/]")
+        tried += t.injected
+        held += t.survived
+    table.add_row("[bold]total[/]", str(tried), str(held))
+    console = Console(file=terminalreporter._tw._file, force_terminal=False, width=100)
+    console.print(table)
+    for name, t in ATTACKS.items():
+        for note in t.notes[:8]:
+            console.print(f"  NOT HELD {name}: {note}", highlight=False, markup=False)

@@ -60,3 +60,19 @@ def detail(text: str) -> None:
     """A line printed under the summary table (e.g. how the kills were spread)."""
     with _LOCK:
         DETAILS.append(text)
+
+
+ATTACK_CLASSES = ["sandbox: forged verdicts", "sandbox: reading files", "sandbox: environment",
+                  "sandbox: sockets", "sandbox: processes and signals", "sandbox: resources",
+                  "review server", "secrets", "hostile session files"]
+ATTACKS: dict[str, Tally] = defaultdict(Tally)
+
+
+def attack(klass: str, held: bool, note: str | None = None) -> None:
+    """Count one attack attempt and whether every protection held against it."""
+    with _LOCK:
+        t = ATTACKS[klass]
+        t.injected += 1
+        t.survived += 1 if held else 0
+        if note and not held:
+            t.notes.append(note)

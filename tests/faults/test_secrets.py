@@ -130,3 +130,44 @@ def test_marker_key_reaches_no_file_log_or_output(tmp_path, monkeypatch, capsys,
     record("secrets", "log records" not in leaks, note="the key was logged")
     assert not leaks, leaks
     assert not files, files
+
+
+def test_every_configured_secret_is_scrubbed_from_stored_text(tmp_path, monkeypatch, capsys):
+    """Issue 16: a key from ``llm.api_key_file`` (no environment variable), a base URL's password
+    and a token in any variable named like one, typed by the candidate into answers, reach no
+    stored file; the typed words around them are kept."""
+    from .ledger import attack
+
+    rec = tmp_path / "recordings"
+    home = tmp_path / "home"
+    home.mkdir()
+    file_key = "sk-file-KEY-" + os.urandom(8).hex()
+    url_pw = "pw-" + os.urandom(8).hex()
+    env_token = "hf_" + os.urandom(10).hex()
+    key_file = home / "key.txt"
+    key_file.write_text(file_key + "\n")
+    key_file.chmod(0o600)
+    (home / "config.toml").write_text(
+        f"[llm]\napi_key_file = \"{key_file}\"\nbase_url = \"http://me:{url_pw}@127.0.0.1:9/v1\"\n")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.setenv("MOCKINTERVIEW_RECORDINGS", str(rec))
+    monkeypatch.setenv("MOCKINTERVIEW_CONFIG", str(home / "config.toml"))
+    monkeypatch.setenv("HF_TOKEN", env_token)
+    secrets_ = {"api_key_file": file_key, "base_url password": url_pw, "HF_TOKEN": env_token}
+    answer = (f"My key is {file_key}, the password {url_pw} and the token {env_token}, "
+              "and I would start with a baseline.")
+    monkeypatch.setattr(sys, "stdin", io.StringIO((answer + "\n") * 30))
+    r = run_inproc(["start", "--text", "--no-play", "--engine", "offline", "--minutes", "5",
+                    "--sections", "introduction,technical", "--seed", "4"], capsys)
+    assert r.code == 0, r.err[-1500:]
+    (folder,) = session_dirs(rec)
+    r2 = run_inproc(["report", folder.name], capsys)
+    assert r2.code == 0, r2.err[-1500:]
+    stored = [p for p in rec.rglob("*") if p.is_file()]
+    for label, value in secrets_.items():
+        found = [str(p) for p in stored if value.encode() in p.read_bytes()]
+        attack("secrets", not found, f"{label} written to {found[:3]}")
+        assert not found, (label, found)
+    text = (folder / "session.json").read_text()
+    assert "[redacted]" in text and "I would start with a baseline" in text

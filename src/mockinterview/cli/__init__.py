@@ -1,5 +1,5 @@
-"""The command line (typer app and the rich terminal UI)."""
+"""The command line (typer app and the rich terminal UI): ``mockinterview.cli.app``."""
 
-from mockinterview.cli.app import app, main
+from mockinterview.cli.app import main
 
-__all__ = ["app", "main"]
+__all__ = ["main"]

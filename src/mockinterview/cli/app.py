@@ -136,8 +136,42 @@ def _cfg():
     return load_config()
 
 
+SHOW_TEXT_LIMIT = 2000  # characters of one prompt, answer or feedback line that `show` prints
+SHOW_TOTAL_LIMIT = 200_000  # characters `show` prints in all; the rest is counted, not printed
+
+
+class _Clipper:
+    """Bounds what ``show`` prints from a session file, which may be hostile or just huge (a
+    144 MB transcript took minutes to lay out; clipped, the command stays under a few seconds),
+    and counts what it cut so the note at the end can say so."""
+
+    def __init__(self, per_text: int = SHOW_TEXT_LIMIT, total: int = SHOW_TOTAL_LIMIT):
+        self.per_text, self.left = per_text, total
+        self.cut_texts = self.cut_chars = 0
+
+    def __call__(self, text: object) -> str:
+        """The text escaped for rich markup, cut to the limits."""
+        s = str(text)
+        room = max(0, min(self.per_text, self.left))
+        if len(s) > room:
+            self.cut_texts += 1
+            self.cut_chars += len(s) - room
+            s = s[:room] + f" … [{len(s) - room:,} characters cut]"
+        self.left -= min(len(s), self.left)
+        return escape(s)
+
+    def note(self) -> str | None:
+        if not self.cut_texts:
+            return None
+        return (f"{self.cut_texts} long text(s) were cut ({self.cut_chars:,} characters not "
+                f"shown; at most {self.per_text:,} per text and {SHOW_TOTAL_LIMIT:,} in all): "
+                "the full text is in session.json")
+
+
 def _summary_table(session) -> Table:
-    table = Table(title=f"Session {session.id}")
+    from rich.text import Text
+
+    table = Table(title=Text(f"Session {session.id}"))
     for col in ("section", "question", "words", "wpm", "overall", "criteria"):
         table.add_column(col)
     words = {}
@@ -149,23 +183,25 @@ def _summary_table(session) -> Table:
                 wpm.setdefault(t.question_id, t.delivery.wpm)
     for s in session.latest_scores:
         crit = ", ".join(f"{c.criterion} {c.level}" for c in s.criteria)
-        table.add_row(s.section, s.question_id, str(words.get(s.question_id, 0)),
-                      f"{wpm[s.question_id]:.0f}" if s.question_id in wpm else "-",
-                      f"{s.overall:.1f}", crit)
+        table.add_row(*(Text(str(x)[:200]) for x in (
+            s.section, s.question_id, str(words.get(s.question_id, 0)),
+            f"{wpm[s.question_id]:.0f}" if s.question_id in wpm else "-",
+            f"{s.overall:.1f}", crit)))  # Text: an id holding "[/]" is shown, not parsed
     return table
 
 
-def _print_outcome(session, folder: Path) -> None:
+def _print_outcome(session, folder: Path, clip: _Clipper | None = None) -> None:
+    clip = clip or _Clipper()
     console.print(_summary_table(session))
     fb = session.feedback
     if fb:
-        console.print(f"[bold]Feedback:[/] {escape(fb.summary)}")
+        console.print(f"[bold]Feedback:[/] {clip(fb.summary)}")
         for s in fb.strengths:
-            console.print(f"  [green]+[/] {escape(s)}")
+            console.print(f"  [green]+[/] {clip(s)}")
         for s in fb.improvements:
-            console.print(f"  [yellow]-[/] {escape(s)}")
+            console.print(f"  [yellow]-[/] {clip(s)}")
         for s in fb.next_steps:
-            console.print(f"  [cyan]→[/] {escape(s)}")
+            console.print(f"  [cyan]→[/] {clip(s)}")
     console.print(f"Session folder: [bold]{escape(str(folder))}[/]")
 
 
@@ -177,6 +213,8 @@ def demo(
     engine: str = typer.Option(None, help="offline or llm (default: llm when configured)"),
     model: str = typer.Option(None, help="faster-whisper model name or path"),
     play: bool = typer.Option(True, help="play speech when an output device exists"),
+    job: Path | None = typer.Option(None, "--job", help="tailor the demo to a job description"),
+    cv: Path | None = typer.Option(None, "--cv", help="a CV for the introduction's follow-ups"),
 ) -> None:
     """Run a short complete interview with a synthetic candidate (no microphone, no key)."""
     from mockinterview.bank import load_bank
@@ -187,13 +225,34 @@ def demo(
     bank = load_bank(cfg.rubrics)
     plan = demo_plan(bank)
     eng = cfg.resolved_engine(engine)
-    session, folder = new_session(cfg, plan, eng, model or cfg.stt.model or "tiny.en", "demo")
+    job, cv = job or cfg.tailor.job, cv or cfg.tailor.cv
+    tailored = None
+    extra: dict[str, list[str]] = {}
+    if job is not None or cv is not None:
+        from mockinterview.session.tailor import demo_answers, plan_for_job
+
+        with console.status("Reading the job description…") as status:
+            tailored = plan_for_job(bank, role=None, level="mid", minutes=12, job_path=job,
+                                    cv_path=cv, style="friendly", seed=0, engine=eng, cfg=cfg,
+                                    generate=cfg.tailor.generate, progress=status.update,
+                                    sections=[s for s in plan_sections() if s != "coding"])
+        plan = tailored.plan
+        bank_now = bank
+        if tailored.tailoring and tailored.tailoring.generated:
+            from mockinterview.session.tailor import with_generated
+
+            bank_now = with_generated(bank, tailored.tailoring.generated)
+        extra = demo_answers(bank_now, plan)
+    session, folder = new_session(cfg, plan, eng, model or cfg.stt.model or "tiny.en", "demo",
+                                  tailoring=tailored.tailoring if tailored else None)
+    if tailored is not None:
+        _keep_job_files(session, folder, tailored, None, cfg.tailor.save_bank)
     console.print(f"[bold]Demo interview[/] ({eng} engine) → {escape(str(folder))}")
     with console.status("loading the speech model…"):
         from mockinterview.speech.transcribe import WhisperTranscriber
 
         tr = WhisperTranscriber(model or cfg.stt.model)
-    session = run_interview(cfg, session, folder, DemoAnswers(default_cache()),
+    session = run_interview(cfg, session, folder, DemoAnswers(default_cache(), extra=extra),
                             RunOptions(engine=eng, model=model, play=play), ui=RichUI(),
                             bank=bank, transcriber=tr)
     _print_outcome(session, folder)
@@ -201,7 +260,8 @@ def demo(
 
 @app.command()
 def start(
-    role: str = typer.Option("ml-engineer", help="ml-engineer, data-scientist or genai-engineer"),
+    role: str = typer.Option(None, help="ml-engineer, data-scientist or genai-engineer (default: "
+                                        "read from --job, else ml-engineer)"),
     level: str = typer.Option("mid", help="junior, mid or senior"),
     minutes: int = typer.Option(30, help="30, 45 or 60"),
     sections: str = typer.Option(None, help="comma-separated sections to include"),
@@ -218,15 +278,41 @@ def start(
     play: bool = typer.Option(True, help="play speech when an output device exists"),
     schedule_date: str = typer.Option(None, "--schedule",
                                       help="YYYY-MM-DD: write an .ics for the follow-up session"),
+    job: Path | None = typer.Option(None, "--job", help="a job description (.txt, .md or .pdf) to "
+                                                 "tailor the interview to"),
+    cv: Path | None = typer.Option(None, "--cv", help="your CV (.txt, .md or .pdf): the introduction's "
+                                               "follow-ups quote it"),
+    generate: int = typer.Option(None, "--generate",
+                                 help="LLM engine: at most N model-written questions for job "
+                                      "terms the bank lacks (default 3; 0: none)"),
+    save_bank: Path = typer.Option(None, "--save-bank",
+                                   help="write the model-written questions to this folder as a "
+                                        "bank file"),
 ) -> None:
-    """Start a mock interview."""
+    """Start a mock interview (for a job with --job, and your CV with --cv)."""
     from mockinterview.bank import load_bank
     from mockinterview.runner import RunOptions, new_session, run_interview
     from mockinterview.schema import LEVELS, ROLES, STYLES
     from mockinterview.session.plan import make_plan
 
     cfg = _cfg()
-    if role not in ROLES:
+    job = job or cfg.tailor.job
+    cv = cv or cfg.tailor.cv
+    job_name = None
+    if follow_up and job is None:  # a follow-up keeps the job (and CV) of the session it follows
+        from mockinterview.session.tailor import job_of_session
+        from mockinterview.store import find_session, load_session
+
+        prev_folder = find_session(cfg.recordings_dir(), follow_up)
+        prev = load_session(prev_folder)
+        job, prev_cv = job_of_session(prev_folder, prev.tailoring)
+        cv = cv or prev_cv
+        role = role or prev.plan.role
+        if prev.tailoring is not None:
+            job_name = prev.tailoring.job_name
+    if role is None and job is None:
+        role = "ml-engineer"
+    if role is not None and role not in ROLES:
         fail(f"--role: unknown role {role!r} (choose from {', '.join(ROLES)})")
     if level not in LEVELS:
         fail(f"--level: unknown level {level!r} (choose from {', '.join(LEVELS)})")
@@ -240,6 +326,12 @@ def start(
     if output_device:
         cfg.audio.output_device = output_device
     bank = load_bank(cfg.rubrics)
+    tailored = None
+    if role is None:  # only with a job: read the role from its text
+        from mockinterview.session.jobfile import read_document
+        from mockinterview.session.tailor import resolve_role
+
+        role, _why = resolve_role(None, read_document(job, "--job").text)
     history = None
     if follow_up:
         from mockinterview.session.progress import history_for_follow_up
@@ -250,12 +342,26 @@ def start(
 
         history = recent_history(cfg.recordings_dir(), role)
     secs = [s.strip() for s in sections.split(",")] if sections else None
-    plan = make_plan(bank, role, level, minutes, sections=secs, focus=focus, style=style,
-                     seed=seed, history=history)
     source = _source(cfg, text, answers)
     eng = cfg.resolved_engine(engine)
+    if job is not None or cv is not None:
+        from mockinterview.session.tailor import plan_for_job
+
+        n_gen = cfg.tailor.generate if generate is None else max(0, generate)
+        with console.status("Reading the job description…") as status:
+            tailored = plan_for_job(bank, role=role, level=level, minutes=minutes, job_path=job,
+                                    cv_path=cv, sections=secs, style=style, seed=seed,
+                                    history=history, focus=focus, engine=eng, cfg=cfg,
+                                    generate=n_gen, progress=status.update)
+        plan = tailored.plan
+    else:
+        plan = make_plan(bank, role, level, minutes, sections=secs, focus=focus, style=style,
+                         seed=seed, history=history)
     session, folder = new_session(cfg, plan, eng, model or cfg.stt.model or "tiny.en",
-                                  source.kind, follow_up_of=follow_up, answer_folder=answers)
+                                  source.kind, follow_up_of=follow_up, answer_folder=answers,
+                                  tailoring=tailored.tailoring if tailored else None)
+    if tailored is not None:
+        _keep_job_files(session, folder, tailored, job_name, save_bank or cfg.tailor.save_bank)
     console.print(f"[bold]Interview[/] {escape(session.id)} ({eng} engine, {source.kind} answers)")
     for r in plan.reasons:
         console.print(f"[dim]plan: {escape(r)}[/]")
@@ -274,6 +380,34 @@ def start(
         console.print(f"Suggested follow-up: {escape(fu.suggested_date or '')} on "
                       f"{escape(', '.join(fu.focus))}. Add it to your calendar with "
                       f"[bold]mockinterview schedule {escape(session.id)}[/]")
+
+
+def plan_sections() -> tuple[str, ...]:
+    from mockinterview.schema import SECTIONS
+
+    return SECTIONS
+
+
+def _keep_job_files(session, folder: Path, tailored, job_name: str | None,
+                    save_bank: Path | None) -> None:
+    """The job and CV into the session folder (0600), the generated questions to --save-bank."""
+    from mockinterview.session.tailor import save_bank_file, store_documents
+    from mockinterview.store import save_session
+
+    tail = session.tailoring
+    store_documents(folder, tailored.job, tailored.cv, tail)
+    if job_name:
+        tail.job_name = job_name
+    save_session(session, folder)
+    for note in tail.notes:
+        err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+    for d in tail.dropped:
+        err_console.print(f"[yellow]dropped a model-written question:[/] {escape(d)}",
+                          highlight=False)
+    if save_bank and tail.generated:
+        out = save_bank_file(tail.generated, save_bank, session.id)
+        console.print(f"Model-written questions: [bold]{escape(str(out))}[/] (check them with "
+                      "`mockinterview rubrics check` after copying them into the bank)")
 
 
 def _source(cfg, text: bool, answers: Path | None):
@@ -302,6 +436,12 @@ def _resume_source(cfg, folder: Path, text: bool, answers: Path | None):
         from mockinterview.demo import DemoAnswers, default_cache
 
         demo = DemoAnswers(default_cache())
+        if s.tailoring is not None:  # a demo tailored to a job answers from the outlines
+            from mockinterview.bank import load_bank
+            from mockinterview.session.tailor import demo_answers, with_generated
+
+            bank = with_generated(load_bank(cfg.rubrics), s.tailoring.generated)
+            demo.extra = demo_answers(bank, s.plan)
         demo.resume_after(s.turns)
         return demo
     if s.answer_source == "files":
@@ -447,11 +587,11 @@ def sessions(
     _synced(rec)
     rows, total = list_sessions(rec, role=role, status=status, since=when, limit=limit or None)
     table = Table(title=f"Sessions in {rec}")
-    for col in ("id", "status", "role", "level", "minutes", "answers", "overall"):
+    for col in ("id", "status", "role", "level", "minutes", "answers", "overall", "job"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r.name, r.status, r.role, r.level, str(r.minutes), str(r.answers),
-                      f"{r.overall:.1f}" if r.overall is not None else "-")
+        table.add_row(escape(r.name), r.status, r.role, r.level, str(r.minutes), str(r.answers),
+                      f"{r.overall:.1f}" if r.overall is not None else "-", escape(r.job or "-"))
     if len(rows) < total:
         table.caption = f"the newest {len(rows)} of {total} (--limit 0 shows all)"
     console.print(table)
@@ -541,20 +681,27 @@ def show(session: str = typer.Argument(..., help="session folder, id, or 'latest
     s = load_session(folder)
     for problem in audio_problems(s, folder):
         err_console.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
-    console.print(f"[bold]{escape(s.id)}[/] {s.status} — {s.plan.role}, {s.plan.level}, "
-                  f"{s.plan.minutes} min, engine {escape(s.engine)}")
+    clip = _Clipper()
+    console.print(f"[bold]{clip(s.id)}[/] {clip(s.status)} — {clip(s.plan.role)}, "
+                  f"{clip(s.plan.level)}, {s.plan.minutes} min, engine {clip(s.engine)}",
+                  highlight=False)
     for t in s.turns:
-        if t.capture.get("command"):
+        if t.capture.get("command") is not None:
             continue
-        console.print(f"\n[bold cyan]Q{t.index} ({t.section}):[/] {escape(t.prompt_text)}")
+        console.print(f"\n[bold cyan]Q{t.index} ({clip(t.section)}):[/] {clip(t.prompt_text)}",
+                      highlight=False)
         if t.transcript:
-            console.print(f"[green]A:[/] {escape(t.transcript.text or '(no answer)')}")
+            console.print(f"[green]A:[/] {clip(t.transcript.text or '(no answer)')}",
+                          highlight=False)
         if t.delivery and t.delivery.words:
             d = t.delivery
             console.print(f"[dim]{d.words} words, {d.wpm:.0f} wpm, {d.filler_count} fillers, "
                           f"{d.long_pauses} long pauses[/]")
     console.print()
-    _print_outcome(s, folder)
+    _print_outcome(s, folder, clip)
+    note = clip.note()
+    if note:
+        err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
 
 # ----------------------------------------------------------------------------- bank
@@ -784,8 +931,11 @@ def review(
         return
     server = start_server(folder.resolve().parent, port)
     url = server.url_for(folder)
-    console.print(f"Serving {escape(str(server.root))} on 127.0.0.1 only.")
+    console.print(f"Serving {escape(str(server.root))} on 127.0.0.1 only, with a one-time token.")
     console.print(f"Open [bold]{escape(url)}[/]  (Ctrl-C stops the server)")
+    # Through a private launcher page: a URL on the browser's command line is readable by every
+    # local user in /proc/<pid>/cmdline; the page then holds the token in an HttpOnly cookie.
+    webbrowser.open(server.launcher(folder).as_uri())
     try:
         server.wait()
     except KeyboardInterrupt:
@@ -829,8 +979,8 @@ def progress(
                                           "(default: <recordings>/progress.svg)"),
     rebuild: bool = typer.Option(False, help="rebuild the index from the session folders"),
     since: str = typer.Option(None, "--since", help="only sessions from this date (YYYY-MM-DD)"),
-    job: str = typer.Option(None, "--job", help="only sessions for a job description "
-                                                "containing this text"),
+    job: str = typer.Option(None, "--job", help="only sessions planned for this job (its file "
+                                                "name, e.g. ds-experimentation.md)"),
 ) -> None:
     """Trend of each criterion and section across sessions, in a table and a chart."""
     from mockinterview.store import index_meta, index_trends, rebuild_index, trends_key
@@ -858,6 +1008,8 @@ def progress(
 
         data = index_trends(rec, since=when, job=job)
         summary = trend_summary(data)
+    if not summary["criterion"] and job:
+        fail(f"{rec}: no scored sessions for the job {job!r} (start one with --job)")
     if not summary["criterion"]:
         fail(f"{rec}: no scored sessions yet (run `mockinterview demo` or `start`)")
     for kind in ("criterion", "section"):
@@ -871,7 +1023,7 @@ def progress(
             levels = " ".join(f"{v:.1f}" for v in row["last"])
             if row["n"] > len(row["last"]):
                 levels = f"({row['n']} sessions) … {levels}"
-            table.add_row(name, levels, f"{arrow} {s:+.2f}")
+            table.add_row(escape(name), levels, f"{arrow} {s:+.2f}")
         console.print(table)
     if fresh:
         console.print(f"Chart: [bold]{escape(str(path))}[/] (unchanged)")

@@ -204,6 +204,11 @@ def rescore_session(folder: Path, cfg: Config, engine: str = "offline",
     session = load_session(folder)
     cfg = with_dirs(cfg, rubrics, prompts)
     bank = load_bank(cfg.rubrics)
+    if session.tailoring is not None and session.tailoring.generated:
+        # the model's questions for the session's job are scored like the bank's (issue 19)
+        from mockinterview.session.tailor import with_generated
+
+        bank = with_generated(bank, session.tailoring.generated)
     brain = make_scorer(cfg, engine, session.plan.style)
     contexts, problems = answer_contexts(session, bank)
     scores = _score_all(brain, contexts)

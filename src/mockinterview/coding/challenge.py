@@ -1,29 +1,48 @@
 """The coding challenge: a starter file for the candidate, a sandboxed run of the bank's hidden cases,
 cheap static checks, the signals scoring reads and the questions the interviewer asks afterwards.
 
-The candidate's code never runs in the interview's process. :func:`run_solution` starts
-``python -I -B coding_runner.py`` in a separate process group with, where the platform allows:
+The candidate's code never runs in the interview's process, and never decides a verdict.
+:func:`run_solution` starts ``python -I -B coding_runner.py`` in a separate process group. The
+child receives each case's arguments only, never an expected value or the comparison; it sends back
+what the function returned (converted to plain data through the built-in types' own methods) or the
+exception's type names, in length-prefixed frames on a dedicated pipe. This process decodes those
+as plain JSON data (never an object of the child's making, so no ``__eq__`` of the candidate's
+runs here), checks that they arrive in the only order the runner writes them, and compares them with
+the expected values itself. A child that exits early, floods the pipe or writes a malformed or
+out-of-order frame fails every case it did not answer ("broken result channel"). Measured on this
+machine (``benchmarks/coding_runner.py --runs 20``): a trivial run takes 170 ms median with every
+layer (181 ms before read rules, frames and the uid drop were added: within this shared machine's
+noise).
+
+Layers, where the platform allows (a run records in ``CodingRun.sandbox`` those in force and in
+``sandbox_missing`` those it lacked, and the report shows the missing ones):
 
 - a wall-clock limit (the spec's ``time_limit_s`` counted from when the sandbox is ready; the whole
   process group is killed when it passes) and a CPU limit (RLIMIT_CPU),
 - a memory limit (RLIMIT_AS = the spec's ``memory_mb``) and a file size limit (RLIMIT_FSIZE),
-- no new processes: a seccomp filter makes fork, clone (threads too) and exec fail, for root as
-  well; RLIMIT_NPROC = 1 on top, which root ignores, so as root the runner also drops to a
-  throwaway uid when the Python installation is readable by other users (not when it lives under
-  root's private home, as on the dev machine); on Linux with ``unshare`` the run gets its own PID
-  namespace, so anything it managed to start dies with it, and its own network namespace,
-- Landlock (Linux >= 5.13): writes only beneath a fresh temporary working directory, no TCP, no
-  signals to processes outside; without a network namespace or Landlock's network rules the runner
-  patches ``socket.socket``, which is best effort only,
-- a minimal environment (no API keys or other variables of the interview reach the code),
-- stdout and stderr read by this process and capped; results come back on a dedicated pipe.
+- ``unshare``: its own network namespace (no network), PID namespace (anything it starts dies with
+  it; it cannot see or signal the interview) and a fresh ``/proc`` of that namespace,
+- Landlock (Linux >= 5.13): reads only of its folder and the Python runtime (standard library,
+  site-packages without this project's package, system libraries), so no home, key file, question
+  bank, ``/proc`` or ``/etc``; writes only beneath its folder; no TCP; no signals or abstract Unix
+  sockets out of the sandbox (ABI 6),
+- a throwaway uid when the caller is root (RLIMIT_NPROC then binds). When the runtime lives under a
+  private home (/root/.pyenv here) the child keeps CAP_DAC_READ_SEARCH alone, which Landlock's
+  read rules confine to the runtime: the drop is never skipped while Landlock works,
+- seccomp: fork, clone (threads too), exec, sockets of any family (Unix sockets on the file system
+  too, which Landlock ABI 7 cannot stop), ptrace, process_vm_readv, io_uring, namespaces, mounts and
+  handle-based opens fail,
+- an empty environment (no API key or other variable of the interview reaches the code),
+- stdout and stderr read by this process and capped: printing is data, never a result.
 
 Each way a run can end (timeout, memory, crash, ``sys.exit``, ``os._exit``, output flood, fork
-loop, writes outside the working directory) becomes a one-line verdict; none raises here.
+loop, writes outside the working directory, forged frames) becomes a one-line verdict; none raises
+here.
 
 Weakest case: no ``unshare``, no Landlock, no seccomp (not Linux) and running as root: then only
-the process group kill, the rlimits and the socket patch remain, and code could still write files
-or signal processes the interview's user owns. :func:`sandbox_description` says what is in force.
+the process group kill, the rlimits, the socket patch and the parent-side verdicts remain, and code
+could read and write what the interview's user can. :func:`sandbox_description` says what is in
+force; ``sandbox_missing`` on each run says what was not.
 """
 
 from __future__ import annotations
@@ -58,9 +77,14 @@ PROTECTIONS_DOC = {
     "pidns": "own PID namespace (everything it starts dies with it)",
     "uid": "runs as a throwaway unprivileged uid",
     "landlock-fs": "writes only beneath the working directory",
+    "landlock-read": "reads only of the working directory and the Python runtime (no homes, "
+                     "question bank, /proc, /etc)",
+    "procfs": "its own /proc (only its own processes), hidden by Landlock's read rules",
+    "env": "empty environment (no variable of the interview reaches the code)",
     "landlock-net": "no TCP connect or bind",
     "landlock-scope": "no signals or abstract sockets outside the sandbox",
-    "seccomp": "no fork, clone (threads) or exec (seccomp filter)",
+    "seccomp": "no fork, clone (threads), exec, sockets of any family (Unix sockets too), ptrace, "
+               "io_uring, namespaces or mounts (seccomp filter)",
     "socket-patch": "socket.socket patched (best effort)",
 }
 
@@ -140,6 +164,7 @@ class SandboxOptions:
     namespaces: bool = True  # unshare --net --pid when it works here
     drop_privileges: bool = True  # when running as root: a throwaway uid, so RLIMIT_NPROC applies
     landlock: bool = True  # Linux Landlock: writes only in the working directory, no TCP
+    landlock_read: bool = True  # Landlock read rules: only the folder and the runtime are readable
     seccomp: bool = True  # Linux seccomp: fork, clone and exec fail (works for root too)
     python: str = sys.executable
 
@@ -150,7 +175,7 @@ def _unshare_prefix(as_root: bool) -> tuple[str, ...]:
     exe = shutil.which("unshare")
     if not exe or not sys.platform.startswith("linux"):
         return ()
-    base = (exe, "--net", "--pid", "--fork", "--kill-child")
+    base = (exe, "--net", "--pid", "--fork", "--kill-child", "--mount-proc")
     candidates = [base] if as_root else [(exe, "--user", "--map-root-user", *base[1:])]
     for cmd in candidates:
         try:
@@ -168,17 +193,33 @@ def sandbox_description(options: SandboxOptions | None = None) -> list[str]:
     out = ["separate process group, killed after each run", "CPU, memory, file size limits"]
     if o.namespaces and _unshare_prefix(root):
         out += [PROTECTIONS_DOC["netns"], PROTECTIONS_DOC["pidns"]]
-    if root and o.drop_privileges and _readable_by_others(o.python):
-        out.append(PROTECTIONS_DOC["uid"])
     abi = coding_runner.landlock_abi() if o.landlock else 0
+    if root and o.drop_privileges and (_readable_by_others(o.python)
+                                       or (abi >= 1 and o.landlock_read)):
+        out.append(PROTECTIONS_DOC["uid"])
     if abi >= 1:
         out.append(PROTECTIONS_DOC["landlock-fs"] + f" (Landlock ABI {abi})")
+        if o.landlock_read:
+            out.append(PROTECTIONS_DOC["landlock-read"])
     if abi >= 4:
         out.append(PROTECTIONS_DOC["landlock-net"])
     if abi >= 6:
         out.append(PROTECTIONS_DOC["landlock-scope"])
     if o.seccomp:
         out.append(PROTECTIONS_DOC["seccomp"])
+    out.append(PROTECTIONS_DOC["env"])
+    return out
+
+
+def wanted_layers(options: SandboxOptions | None = None) -> list[str]:  # noqa: ARG001
+    """Every layer the strongest sandbox has: a run records the ones it lacked, whether the kernel
+    lacks them or the options turned them off."""
+    out = ["env"]
+    if sys.platform.startswith("linux"):
+        out += ["netns", "pidns", "procfs", "landlock-fs", "landlock-read", "landlock-net",
+                "landlock-scope", "seccomp"]
+    if os.geteuid() == 0:
+        out.append("uid")
     return out
 
 
@@ -193,7 +234,9 @@ class _Streams:
     stdout: bytes = b""
     stderr: bytes = b""
     results: bytes = b""
+    results_total: int = 0
     flooded: bool = False
+    protocol: str = ""
 
 
 def _blank_cases(spec: CodingSpec, error: str = "not run") -> list[dict[str, Any]]:
@@ -223,11 +266,16 @@ def run_solution(path: Path, spec: CodingSpec, question_id: str | None = None,
     qid = question_id or path.stem
     total = len(spec.cases)
 
+    layers: list[str] = []
+
     def result(verdict: str, code: str = "", cases: list[dict[str, Any]] | None = None,
                passed: int = 0, run_time: float = 0.0, issues: list[str] | None = None) -> CodingRun:
+        wanted = wanted_layers(o)
         return CodingRun(question_id=qid, code_path=str(path), code=code, verdict=verdict,
                          passed=passed, total=total, cases=cases or _blank_cases(spec),
-                         run_time_s=round(run_time, 4), static_issues=issues or [])
+                         run_time_s=round(run_time, 4), static_issues=issues or [],
+                         sandbox=list(layers),
+                         sandbox_missing=[x for x in wanted if x not in layers] if layers else [])
 
     try:
         raw = path.read_bytes()
@@ -248,7 +296,7 @@ def run_solution(path: Path, spec: CodingSpec, question_id: str | None = None,
     t0 = time.monotonic()
     try:
         events, streams, status, killed_for = _execute(code, spec, o)
-        cases, verdict = _verdict(spec, events, streams, status, killed_for, o)
+        cases, verdict = _verdict(spec, events, streams, status, killed_for, o, layers)
     except OSError as e:
         return result(f"sandbox failed to start: {e.strerror or e}", code, issues=issues)
     except Exception as e:  # noqa: BLE001 - a sandbox bug must cost one run, not the interview
@@ -264,7 +312,9 @@ def _execute(code: str, spec: CodingSpec, o: SandboxOptions
     root = os.geteuid() == 0
     prefix = _unshare_prefix(root) if o.namespaces else ()
     uid = None
-    if root and o.drop_privileges and _readable_by_others(o.python):
+    if root and o.drop_privileges:
+        # Also when the runtime lives under a private home: the child then keeps only
+        # CAP_DAC_READ_SEARCH, confined by Landlock's read rules to the runtime and its folder.
         uid = 3_000_000 + secrets.randbelow(1_000_000)
     workdir = Path(tempfile.mkdtemp(prefix="mockinterview-code-"))
     try:
@@ -274,18 +324,17 @@ def _execute(code: str, spec: CodingSpec, o: SandboxOptions
             os.chown(workdir, uid, uid)
             os.chown(sol, uid, uid)
         os.chmod(workdir, 0o700)
-        payload = {
+        payload = {  # arguments only: the expected values and the comparison stay here
             "function": spec.function,
-            "cases": [c.model_dump() for c in spec.cases],
+            "cases": [{"args": c.args, "kwargs": c.kwargs} for c in spec.cases],
             "limits": {"cpu_s": spec.time_limit_s + o.cpu_extra_s, "memory_mb": spec.memory_mb,
                        "fsize_mb": o.fsize_mb, "nofile": o.nofile, "nproc": o.nproc,
                        "drop_uid": uid, "landlock": o.landlock, "seccomp": o.seccomp,
-                       "netns": bool(prefix)},
+                       "landlock_read": o.landlock_read, "netns": bool(prefix),
+                       "runtime_readable": uid is not None and _readable_by_others(o.python)},
         }
         data = json.dumps(coding_runner.encode(payload), allow_nan=True, default=str).encode()
-        env = {"PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": str(workdir),
-               "TMPDIR": str(workdir), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1"}
+        env: dict[str, str] = {}  # nothing of the interview's environment (API keys) reaches it
         r_fd, w_fd = os.pipe()
         try:
             proc = subprocess.Popen(
@@ -378,14 +427,23 @@ def _collect(proc: subprocess.Popen[bytes], r_fd: int, spec: CodingSpec, o: Sand
                     continue
                 if key.data == "results":
                     streams.results += chunk
-                    if len(streams.results) > result_cap:
+                    streams.results_total += len(chunk)
+                    if streams.results_total > result_cap:
                         killed_for = "output"
                         break
-                    while b"\n" in streams.results:
-                        line, streams.results = streams.results.split(b"\n", 1)
-                        ev = _parse(line)
-                        if ev is None:
-                            continue
+                    try:
+                        new, streams.results = _frames(streams.results)
+                    except _ProtocolError as e:
+                        killed_for = "protocol"
+                        streams.protocol = str(e)
+                        break
+                    if len(events) + len(new) > 3 * len(spec.cases) + 8:
+                        # The runner writes at most ready, imported, start + case per case,
+                        # done/fatal and exit: more is a flood of forged records.
+                        killed_for = "protocol"
+                        streams.protocol = "more records than the cases need"
+                        break
+                    for ev in new:
                         events.append(ev)
                         if ev.get("ev") == "ready" and not ready:
                             ready = True
@@ -421,12 +479,77 @@ def _exited(pid: int) -> bool:
         return True
 
 
-def _parse(line: bytes) -> dict[str, Any] | None:
-    try:
-        ev = json.loads(line)
-    except (ValueError, RecursionError):
-        return None
-    return ev if isinstance(ev, dict) else None
+class _ProtocolError(ValueError):
+    """A frame on the result channel that the runner would never write: the code wrote it."""
+
+
+def _frames(buf: bytes) -> tuple[list[dict[str, Any]], bytes]:
+    """Whole frames at the start of ``buf`` (8 hex digits of length + a JSON object) and the rest."""
+    out: list[dict[str, Any]] = []
+    h = coding_runner.FRAME_HEADER
+    while len(buf) >= h:
+        head = buf[:h]
+        if not all(c in b"0123456789abcdef" for c in head):
+            raise _ProtocolError("a frame without a valid length header")
+        size = int(head, 16)
+        if size > coding_runner.MAX_FRAME:
+            raise _ProtocolError(f"a frame of {size} bytes (limit {coding_runner.MAX_FRAME})")
+        if len(buf) < h + size:
+            break
+        body, buf = buf[h:h + size], buf[h + size:]
+        try:
+            ev = json.loads(body)
+        except (ValueError, RecursionError) as e:
+            raise _ProtocolError(f"a frame that is not JSON ({type(e).__name__})") from None
+        if not isinstance(ev, dict) or not isinstance(ev.get("ev"), str):
+            raise _ProtocolError("a frame that is not an event")
+        out.append(ev)
+    return out, buf
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A returned value that is not plain data, as the child described it: equals nothing."""
+
+    type_name: str
+    text: str
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}: {self.text}>" if self.text else f"<{self.type_name}>"
+
+
+def from_wire(x: Any, depth: int = 0) -> Any:
+    """Decode a returned value as plain data built here (never an object of the child's making);
+    raises _ProtocolError on anything :func:`coding_runner.to_wire` does not produce."""
+    if depth > coding_runner.WIRE_DEPTH + 2:
+        raise _ProtocolError("a value nested deeper than the runner sends")
+    t = type(x)
+    if x is None or t in (bool, int, float, str):
+        return x
+    if t is list:
+        return [from_wire(v, depth + 1) for v in x]
+    if t is dict and len(x) in (1, 2):
+        if len(x) == 1 and type(x.get("$tuple")) is list:
+            return tuple(from_wire(v, depth + 1) for v in x["$tuple"])
+        if len(x) == 1 and type(x.get("$dict")) is list:
+            out = {}
+            for pair in x["$dict"]:
+                if type(pair) is not list or len(pair) != 2:
+                    raise _ProtocolError("a malformed dict item")
+                k = from_wire(pair[0], depth + 1)
+                try:
+                    out[k] = from_wire(pair[1], depth + 1)
+                except TypeError:
+                    raise _ProtocolError("an unhashable dict key") from None
+            return out
+        if len(x) == 1 and type(x.get("$set")) is list:
+            try:  # frozen: a set may be a dict key or inside another set
+                return frozenset(from_wire(v, depth + 1) for v in x["$set"])
+            except TypeError:
+                raise _ProtocolError("an unhashable set item") from None
+        if type(x.get("$opaque")) is str and type(x.get("repr", "")) is str:
+            return Opaque(x["$opaque"][:80], x.get("repr", "")[:240])
+    raise _ProtocolError("a value the runner does not send")
 
 
 def _kill_group(pgid: int) -> None:
@@ -481,9 +604,18 @@ _SIGNAL_HINTS = {
 }
 
 
+_ERROR_KINDS = {"memory", "not_implemented", "recursion", "process", "network", "fsize",
+                "filesystem", "blocked", "error"}
+
+
 def _verdict(spec: CodingSpec, events: list[dict[str, Any]], streams: _Streams,
-             status: dict[str, Any], killed_for: str | None, o: SandboxOptions
-             ) -> tuple[list[dict[str, Any]], str]:
+             status: dict[str, Any], killed_for: str | None, o: SandboxOptions,
+             layers: list[str] | None = None) -> tuple[list[dict[str, Any]], str]:
+    """Walk the frames in the only order the runner writes them and decide each case here.
+
+    The child's frames carry outputs only; a frame out of order or malformed ends the walk with
+    the cases not yet answered failed (``killed_for`` becomes 'protocol').
+    """
     total = len(spec.cases)
     cases = _blank_cases(spec)
     current: int | None = None
@@ -491,30 +623,56 @@ def _verdict(spec: CodingSpec, events: list[dict[str, Any]], streams: _Streams,
     fatal: dict[str, Any] | None = None
     exit_ev: dict[str, Any] | None = None
     imported = False
-    for ev in events:
+    answered = 0
+    for n, ev in enumerate(events):
         kind = ev.get("ev")
-        if kind == "imported":
-            imported = True
-        elif kind == "start":
-            current = _index(ev, total)
-        elif kind == "case":
-            i = _index(ev, total)
-            if i is None:
-                continue
-            cases[i].update(passed=bool(ev.get("passed")), got=ev.get("got"), diff=ev.get("diff"),
-                            error=ev.get("error"), error_kind=ev.get("error_kind"),
-                            line=ev.get("line"), time_s=_round(ev.get("time")))
-            current = None
-        elif kind == "fatal":
-            fatal = ev
-        elif kind == "done":
-            done = True
-            if ev.get("stopped"):
-                for c in cases:
-                    if c["error"] == "not run":
-                        c["error"] = f"not run: stopped after the {ev['stopped']} limit"
-        elif kind == "exit":
-            exit_ev = ev
+        if kind == "exit":
+            if type(ev.get("code")) is int and type(ev.get("cpu_s")) in (int, float):
+                exit_ev = ev
+            continue
+        if done or fatal is not None:
+            continue  # nothing the runner writes comes after these but the reaper's exit
+        try:
+            if n == 0 and kind != "ready" or n > 0 and kind == "ready":
+                raise _ProtocolError("the channel did not start with the runner's 'ready'")
+            if kind == "ready":
+                got_layers = ev.get("sandbox")
+                if layers is not None and isinstance(got_layers, list):
+                    layers += [str(x)[:40] for x in got_layers[:40]]
+            elif kind == "imported":
+                if imported:
+                    raise _ProtocolError("'imported' twice")
+                imported = True
+            elif kind == "start":
+                if not imported or current is not None or ev.get("i") != answered \
+                        or answered >= total:
+                    raise _ProtocolError(f"a 'start' out of order (case {short_text(ev.get('i'))})")
+                current = answered
+            elif kind == "case":
+                if current is None or ev.get("i") != current:
+                    raise _ProtocolError(f"a result for case {short_text(ev.get('i'))} that was "
+                                         "not started")
+                cases[current].update(_judge(spec.cases[current], ev))
+                current = None
+                answered += 1
+            elif kind == "fatal":
+                fatal = {k: v if type(v) in (int, type(None)) else coding_runner.short(v, 300)
+                         if type(v) is not str else v[:300] for k, v in ev.items()}
+            elif kind == "done":
+                done = True
+                if ev.get("stopped") == "memory":
+                    for c in cases:
+                        if c["error"] == "not run":
+                            c["error"] = "not run: stopped after the memory limit"
+            else:
+                raise _ProtocolError(f"an unknown event {short_text(kind)}")
+        except _ProtocolError as e:
+            killed_for = "protocol"
+            streams.protocol = str(e)
+            break
+    if done and answered < total and ev_stopped(events) is None and killed_for != "protocol":
+        killed_for = "protocol"
+        streams.protocol = f"'done' after {answered} of {total} cases"
     passed = sum(1 for c in cases if c["passed"])
     where = _where(cases, current)
     if not imported and any(ev.get("ev") == "ready" for ev in events):
@@ -525,6 +683,12 @@ def _verdict(spec: CodingSpec, events: list[dict[str, Any]], streams: _Streams,
     cpu = float(exit_ev.get("cpu_s", 0.0) if exit_ev else status.get("cpu_s", 0.0))
     cpu_limit = spec.time_limit_s + o.cpu_extra_s
 
+    if killed_for == "protocol":
+        for c in cases:
+            if c["error"] == "not run":
+                c["error"] = "not run: the result channel was broken"
+        return cases, (f"broken result channel: the code wrote {streams.protocol}{where}; the "
+                       f"cases not answered before count as failed; {passed} of {total} passed")
     if killed_for == "output":
         return cases, (f"output limit: printed more than {o.output_limit_kb} KB{where}; "
                        f"{passed} of {total} cases passed before")
@@ -552,6 +716,54 @@ def _verdict(spec: CodingSpec, events: list[dict[str, Any]], streams: _Streams,
     how = "os._exit" if code == 0 else "an exit"
     return cases, (f"exited: the code ended the process ({how}, exit code {code}){where}; "
                    f"{passed} of {total} cases passed before")
+
+
+def short_text(v: Any) -> str:
+    return coding_runner.short(v, 40)
+
+
+def ev_stopped(events: list[dict[str, Any]]) -> str | None:
+    for ev in events:
+        if ev.get("ev") == "done" and isinstance(ev.get("stopped"), str):
+            return ev["stopped"]
+    return None
+
+
+def _judge(case: Any, ev: dict[str, Any]) -> dict[str, Any]:
+    """Pass or fail one case from what the child returned, decoded here as plain data."""
+    t = ev.get("time")
+    out: dict[str, Any] = {"time_s": _round(t) if type(t) in (int, float) else None}
+    raises = case.raises
+    if "raised" in ev:
+        names = ev["raised"]
+        if type(names) is not list or not names or not all(type(x) is str for x in names):
+            raise _ProtocolError("a malformed exception record")
+        error = ev.get("error")
+        error = error[:300] if type(error) is str else names[0][:80]
+        kind = ev.get("error_kind") if ev.get("error_kind") in _ERROR_KINDS else "error"
+        line = ev.get("line") if type(ev.get("line")) is int else None
+        got = f"raised {names[0][:80]}"
+        if raises and raises in names:
+            out.update(passed=True, got=got, diff=None, error=None, error_kind=None, line=None)
+        else:
+            out.update(passed=False, got=got, error=error, error_kind=kind, line=line,
+                       diff=f"expected {raises}, raised {error}" if raises else None)
+        return out
+    if "value" not in ev:
+        raise _ProtocolError("a case result with neither a value nor an exception")
+    got = from_wire(ev["value"])
+    if raises:
+        text = coding_runner.short(got)
+        out.update(passed=False, got=text, error=None, error_kind=None, line=None,
+                   diff=f"expected {raises} to be raised, returned {text}")
+        return out
+    try:
+        diff = coding_runner.compare(got, case.expected, case.tolerance)
+    except RecursionError:
+        diff = "the returned value is nested too deeply to compare"
+    out.update(passed=diff is None, got=coding_runner.short(got), diff=diff, error=None,
+               error_kind=None, line=None)
+    return out
 
 
 def _fatal_verdict(spec: CodingSpec, fatal: dict[str, Any], cases: list[dict[str, Any]],
@@ -583,7 +795,7 @@ def _fatal_verdict(spec: CodingSpec, fatal: dict[str, Any], cases: list[dict[str
 _KIND_LABEL = {
     "memory": "memory limit",
     "process": "process limit: starting processes or threads is not allowed",
-    "filesystem": "blocked: writing outside the working directory is not allowed",
+    "filesystem": "blocked: files outside the working directory cannot be read or written",
     "network": "blocked: network access is not allowed",
     "recursion": "crashed: recursion too deep",
     "fsize": "file size limit: a file grew past the limit",

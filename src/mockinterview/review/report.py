@@ -558,6 +558,8 @@ def render_feedback_md(session: Session, session_dir: Path) -> str:
     if view.overall is not None:
         out.append(f"- Overall: {view.overall:.1f} / 5")
     out.append("")
+    if session.tailoring is not None:  # issue 19: which job terms each question covers
+        out += ["## Why this plan", ""] + [f"- {md(r)}" for r in p.reasons] + [""]
     fb = session.feedback
     if fb:
         out += ["## Feedback", ""]
@@ -634,6 +636,8 @@ def render_feedback_md(session: Session, session_dir: Path) -> str:
             out += [f"### {md(r.question_id)}: {md(r.verdict)} ({r.passed}/{r.total} cases)", "",
                     "~~~~python", r.code.rstrip().replace("~~~~", "~ ~ ~ ~"), "~~~~", ""]
             out += [f"- {md(x)}" for x in r.static_issues]
+            if r.sandbox_missing:
+                out.append(f"- Sandbox layers missing on this machine: {md(', '.join(r.sandbox_missing))}")
             out.append("")
     if view.faults:
         out += ["## Model faults and fallbacks", ""]

@@ -5,6 +5,18 @@ is a separate list), written atomically, then the report and feedback.md are ren
 
 The server exists so the report page can save notes. It is deliberately small and closed:
 - it binds to 127.0.0.1 only, on a random port unless one is given;
+- it needs a key: a random token per run (``secrets.token_urlsafe(32)``) in the URL that
+  ``review --serve`` prints and opens; the first request with it is redirected to the same path
+  without it and given a ``SameSite=Lax; HttpOnly`` cookie, which every later request must carry
+  (the token in the query string is accepted too); anything else gets 401. So another local user,
+  who can reach 127.0.0.1 too, reads and writes nothing. The browser is opened on a launcher page
+  (0600, in a 0700 folder) that forwards to the token's URL, because a URL given to the browser on
+  its command line is readable by every local user in /proc/<pid>/cmdline. Lax, not Strict: the
+  forward from a file:// page is a cross-site navigation, for which Strict cookies are withheld
+  along the redirect; Lax still keeps the cookie from cross-site requests other than top-level
+  GETs, and POSTs need the same Origin besides;
+- a bounded pool of worker threads (16) serves the connections, at most 64 more wait, the rest get
+  503 at once; a client that hangs up mid-request ends its connection quietly (no traceback);
 - it refuses any request whose Host header is not ``127.0.0.1:PORT`` or ``localhost:PORT``, which
   defeats DNS-rebinding pages that would otherwise reach it under their own name;
 - it serves files only inside the recordings folder: percent-decoded paths with ``..``, hidden
@@ -18,17 +30,25 @@ The server exists so the report page can save notes. It is deliberately small an
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
+import hmac
 import json
 import mimetypes
+import os
 import re
+import secrets
+import shutil
+import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from markupsafe import escape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -99,12 +119,21 @@ def _session_lock(session_dir: Path):
     key = session_dir.resolve()
     with _LOCKS_GUARD:
         lock = _LOCKS.setdefault(key, threading.Lock())
-    with lock, open(session_dir / ".annotate.lock", "a+") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+    with lock:
+        try:  # never through a symlink: a planted link would have us create or lock any file
+            fd = os.open(session_dir / ".annotate.lock",
+                         os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as e:
+            why = "is a symlink" if e.errno == errno.ELOOP else (e.strerror or str(e))
+            raise SessionError(f"{session_dir / '.annotate.lock'}: cannot lock ({why})") from None
         try:
-            yield
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+            os.close(fd)
 
 
 def add_annotation(session_dir: Path, turn: int, comment: str = "", at_s: float | None = None,
@@ -165,17 +194,60 @@ def _update_index(session, session_dir: Path) -> None:
 # ----------------------------------------------------------------------------- the server
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = False
+WORKERS = 16  # connections served at once (a browser keeps about 6 open per page)
+WAITING = 64  # accepted connections that may wait for a worker; beyond, 503 at once
+TOKEN_PARAM = "token"
 
-    def __init__(self, root: Path, port: int):
+
+class _Server(HTTPServer):
+    """HTTPServer with a bounded pool of workers instead of a thread per connection."""
+
+    allow_reuse_address = False
+    request_queue_size = 128  # the listen backlog (the stdlib's 5 makes bursts wait for SYN retries)
+
+    def __init__(self, root: Path, port: int, token: str):
         self.root = root
+        self.token = token
+        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="review")
+        self._slots = threading.BoundedSemaphore(WORKERS + WAITING)
         super().__init__(("127.0.0.1", port), _Handler)
 
     @property
     def port(self) -> int:
         return self.server_address[1]
+
+    @property
+    def cookie_name(self) -> str:
+        return f"mockinterview_review_{self.port}"  # cookies ignore ports: one name per server
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                                b"Connection: close\r\n\r\n")
+            self.shutdown_request(request)
+            return
+        try:
+            self._pool.submit(self._work, request, client_address)
+        except RuntimeError:  # shutting down
+            self._slots.release()
+            self.shutdown_request(request)
+
+    def _work(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - a client hanging up is routine: nothing to print
+            pass
+        finally:
+            self.shutdown_request(request)
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: the stdlib prints a traceback for every client that hangs up."""
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -187,6 +259,39 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Silent: only the CLI prints."""
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError, OSError):
+            self.close_connection = True  # the client hung up or went silent: nothing to say
+
+    def _authorised(self, head: bool = False) -> bool:
+        """The token from the cookie or the query string; answers 401 (or the redirect that sets
+        the cookie) itself and returns False when the request goes no further."""
+        token = self.server.token
+        cookies = self.headers.get_all("Cookie") or []
+        name = self.server.cookie_name
+        for header in cookies:
+            for part in header.split(";"):
+                k, _, v = part.strip().partition("=")
+                if k == name and hmac.compare_digest(v.encode(), token.encode()):
+                    return True
+        split = urlsplit(self.path)
+        query = parse_qsl(split.query, keep_blank_values=True)
+        given = [v for k, v in query if k == TOKEN_PARAM]
+        if given and hmac.compare_digest(given[0].encode(), token.encode()):
+            if self.command in ("GET", "HEAD"):
+                rest = urlencode([(k, v) for k, v in query if k != TOKEN_PARAM])
+                self._send(HTTPStatus.SEE_OTHER, b"", "text/plain",
+                           {"Location": split.path + (f"?{rest}" if rest else ""),
+                            "Set-Cookie": f"{name}={token}; Path=/; HttpOnly; SameSite=Lax"},
+                           head)
+                return False
+            return True
+        self._error(HTTPStatus.UNAUTHORIZED, "this server needs its token: open the URL that "
+                    "'mockinterview review --serve' printed", head)
+        return False
 
     # ------------------------------------------------------------------ responses
 
@@ -254,6 +359,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _get(self, head: bool) -> None:
         if not self._host_ok():
             self._error(HTTPStatus.FORBIDDEN, "unexpected Host header", head)
+            return
+        if not self._authorised(head):
             return
         path = urlsplit(self.path).path
         target = self._resolve(path)
@@ -360,6 +467,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._host_ok():
             self._error(HTTPStatus.FORBIDDEN, "unexpected Host header")
             return
+        if not self._authorised():
+            return
         if urlsplit(self.path).path != API_ANNOTATIONS:
             self._error(HTTPStatus.NOT_FOUND, "not found")
             return
@@ -386,6 +495,9 @@ class _Handler(BaseHTTPRequestHandler):
                         f"body over {MAX_BODY_BYTES} bytes")
             return
         body = self.rfile.read(n)
+        if len(body) < n:  # the client hung up mid-body
+            self.close_connection = True
+            return
         try:
             req = AnnotationRequest.model_validate_json(body)
         except ValidationError as e:
@@ -425,7 +537,8 @@ class ReviewServer:
         if not root.is_dir():
             raise SessionError(f"{root}: no such recordings folder")
         try:
-            self._httpd = _Server(root.resolve(), port)
+            self._httpd = _Server(root.resolve(), port, secrets.token_urlsafe(32))
+            self._launch_dir: Path | None = None
         except OSError as e:
             raise MockInterviewError(f"127.0.0.1:{port}: cannot listen ({e.strerror})") from None
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.1,),
@@ -442,22 +555,57 @@ class ReviewServer:
 
     @property
     def url(self) -> str:
+        """The server's address, without the token (requests to it get 401)."""
         return f"http://127.0.0.1:{self.port}/"
 
+    @property
+    def token(self) -> str:
+        return self._httpd.token
+
+    @property
+    def cookie(self) -> str:
+        """The ``Cookie`` header value a client holding the token sends."""
+        return f"{self._httpd.cookie_name}={self._httpd.token}"
+
+    @property
+    def index_url(self) -> str:
+        """The sessions list, with the token."""
+        return f"{self.url}?{TOKEN_PARAM}={self.token}"
+
     def url_for(self, session_dir: Path) -> str:
-        """The report's URL for a session folder inside the served folder."""
+        """The report's URL for a session folder inside the served folder, with the token."""
         rel = Path(session_dir).resolve().relative_to(self.root).as_posix()
-        return f"{self.url}{rel}/{REPORT_FILE}"
+        return f"{self.url}{rel}/{REPORT_FILE}?{TOKEN_PARAM}={self.token}"
 
     def wait(self) -> None:
         """Block until the server stops (the CLI waits here until Ctrl-C)."""
         while self._thread.is_alive():
             self._thread.join(0.5)
 
+    def launcher(self, session_dir: Path | None = None) -> Path:
+        """A page only this user can read that forwards the browser to the token's URL.
+
+        Opening the URL itself would put the token on the browser's command line, which any
+        local user can read in /proc/<pid>/cmdline.
+        """
+        url = self.url_for(session_dir) if session_dir is not None else self.index_url
+        if self._launch_dir is None:
+            self._launch_dir = Path(tempfile.mkdtemp(prefix="mockinterview-review-"))  # 0700
+        path = self._launch_dir / f"open-{secrets.token_hex(4)}.html"
+        html = ("<!doctype html><meta charset=utf-8><meta name=referrer content=no-referrer>"
+                f'<meta http-equiv="refresh" content="0; url={escape(url)}">'
+                f'<title>mockinterview review</title><a href="{escape(url)}">Open the report</a>')
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(html)
+        return path
+
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(5)
+        if self._launch_dir is not None:
+            shutil.rmtree(self._launch_dir, ignore_errors=True)
 
     def __enter__(self) -> ReviewServer:
         return self

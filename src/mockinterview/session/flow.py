@@ -377,7 +377,7 @@ class Interview:
             ctx.remaining_s = self.total_left()
             ctx.section_remaining_s = section_left()
             index = len(self.s.turns)
-            text, audio = self.say_stream(self._brain_call("follow_up", ctx), index,
+            text, audio = self.say_stream(self._follow_up_source(ctx), index,
                                           name=f"turn-{index:03d}-question")
             if not text:
                 break
@@ -396,6 +396,17 @@ class Interview:
             if a and a.delivery:
                 ctx.delivery.append(a.delivery)
         self._score_later(ctx)
+
+    def _follow_up_source(self, ctx: AnswerContext) -> Iterator[str]:
+        """In the introduction, the CV's templated follow-ups come before the brain's (issue 19):
+        they quote the CV's own lines, so they never state a fact the candidate did not write."""
+        t = self.s.tailoring
+        if ctx.question.section == "introduction" and t is not None and t.cv_follow_ups:
+            asked = {turn.prompt_text for turn in self.s.turns}
+            for line in t.cv_follow_ups:
+                if line not in asked:
+                    return iter([line])
+        return self._brain_call("follow_up", ctx)
 
     # ------------------------------------------------------------------ one turn
 

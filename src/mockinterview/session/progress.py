@@ -66,12 +66,18 @@ def history_for_follow_up(recordings: Path, ref: str, bank: Bank) -> History:
     return h
 
 
-def trends(recordings: Path) -> dict[str, dict[str, list[tuple[str, float]]]]:
-    """Per criterion and per section: (session id, mean level) in chronological order."""
+def trends(recordings: Path, job: str | None = None
+           ) -> dict[str, dict[str, list[tuple[str, float]]]]:
+    """Per criterion and per section: (session id, mean level) in chronological order.
+
+    ``job``: only sessions planned for that job (its file name, or a prefix of its SHA-256).
+    """
     out: dict[str, dict[str, list[tuple[str, float]]]] = {"criterion": defaultdict(list),
                                                            "section": defaultdict(list)}
     for _folder, s in iter_sessions(recordings):
         if isinstance(s, SessionError) or not s.latest_scores:
+            continue
+        if job is not None and not for_job(s, job):
             continue
         by_c: dict[str, list[float]] = defaultdict(list)
         by_s: dict[str, list[float]] = defaultdict(list)
@@ -87,6 +93,19 @@ def trends(recordings: Path) -> dict[str, dict[str, list[tuple[str, float]]]]:
         for k, v in by_s.items():
             out["section"][k].append((s.id, sum(v) / len(v)))
     return out
+
+
+def for_job(session, job: str) -> bool:
+    """Whether a session was planned for ``job``: its file name (with or without extension) or
+    at least 6 leading characters of its SHA-256."""
+    t = session.tailoring
+    if t is None:
+        return False
+    want = job.strip().lower()
+    stem = Path(want).stem
+    if t.job_name and t.job_name.lower() in (want, stem):
+        return True
+    return len(want) >= 6 and bool(t.job_sha256) and t.job_sha256.startswith(want)
 
 
 # one colour per series, colour-blind safe (Okabe-Ito), then repeated with dashes

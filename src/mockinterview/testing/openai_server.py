@@ -500,6 +500,8 @@ def canned_interviewer(req: RecordedRequest) -> ScriptedReply:
     name = (rf.get("json_schema") or {}).get("name") if isinstance(rf, dict) else None
     words = re.findall(r"[A-Za-z0-9']+", data)
     first = re.split(r"(?<=[.!?])\s+", data.strip())[0] if data.strip() else ""
+    if "You write interview questions for a mock interview bank" in system:
+        return ScriptedReply.json({"questions": canned_questions(m.group(2) if m else "")})
     if name == "question_score" or '"criteria"' in system:
         ids = re.findall(r"^- id: ([a-z0-9_-]+) ", user, re.MULTILINE)
         if name == "question_score":
@@ -528,6 +530,41 @@ def canned_interviewer(req: RecordedRequest) -> ScriptedReply:
         return ScriptedReply.text(f'You said "{said}". What trade-off did that involve, and how '
                                   "did you measure whether it worked?")
     return ScriptedReply.text("Thanks for asking. Your recruiter can tell you more about that.")
+
+
+def canned_questions(data: str) -> list[dict[str, Any]]:
+    """Questions in the bank's schema for the terms listed under "UNCOVERED JOB TERMS:" in the
+    fenced data: generic but valid, so the whole generation path can be tried offline."""
+    part = data.split("UNCOVERED JOB TERMS:", 1)[1] if "UNCOVERED JOB TERMS:" in data else ""
+    terms: list[str] = []
+    for line in part.splitlines():
+        if not line.startswith("- "):
+            if terms:
+                break
+            continue
+        terms.append(line[2:].strip())
+    out = []
+    for term in terms:
+        slug = re.sub(r"[^a-z0-9]+", "-", term.lower()).strip("-") or "term"
+        out.append({
+            "id": slug, "section": "technical",
+            "text": f"What is {term}, when would you use it in a project, and what is one "
+                    "pitfall to watch for?",
+            "topics": [slug[:30]], "time_limit_s": 150,
+            "key_points": [
+                {"id": "definition", "point": f"Defines {term} correctly",
+                 "phrasings": [term, "is used for"]},
+                {"id": "use-case", "point": f"Gives a concrete situation where {term} helps",
+                 "phrasings": ["for example", "we used"]},
+                {"id": "pitfall", "point": "Names a pitfall and how to avoid it",
+                 "phrasings": ["pitfall", "trade-off", "risk"]}],
+            "misconceptions": [{"claim": f"{term} always makes things better",
+                                "correction": "It has costs; it depends on the use case",
+                                "kind": "absolute"}],
+            "probes": [{"key_point": "pitfall", "text": f"What can go wrong with {term}?"}],
+            "outline": f"{term} is defined, a use case is given, and a pitfall is named with "
+                       "its mitigation."})
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
