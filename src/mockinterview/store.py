@@ -617,7 +617,8 @@ class SessionRow:
 
 def _filters(role: str | None = None, status: str | None = None, since: datetime | None = None,
              job: str | None = None) -> tuple[str, list]:
-    where, args = ["s.name IS NOT NULL"], []
+    where: list[str] = ["s.name IS NOT NULL"]
+    args: list[object] = []
     if role:
         where.append("s.role=?")
         args.append(role)
