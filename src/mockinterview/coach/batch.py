@@ -77,10 +77,9 @@ class BatchOptions:
     - ``address``: None starts a local Ray instance on 127.0.0.1 for the job (stopped after);
       ``"auto"`` joins the cluster this machine belongs to; ``"ray://HOST:PORT"`` a remote one
       through Ray Client. Ignored in-process.
-    - ``workers=2``: actors (each loads the model once). On 2 cores 2 workers with 1 decoding
-      thread each measured best: 5.73 audio s/s against 5.15 for one single-threaded worker and
-      4.65 for one worker with 2 threads (tiny.en; benchmarks/batch.py on the shared machine
-      at load 11, where the other jobs held the cores).
+    - ``workers=2``: actors (each loads the model once). On 2 quiet cores 2 workers with 1
+      decoding thread each measured best: 23.3 audio s/s against 11.5 for one single-threaded
+      worker (2.02x) and 13.4 for one worker with 2 threads (tiny.en, benchmarks/batch.py).
     - ``threads=0``: decoding threads per worker; 0 = the cores divided by the workers (>= 1).
     - ``in_flight=2``: answers queued per actor, so an actor never waits for the driver.
     - ``retries=3``: restarts of a dead actor and retries of its answers before the answer fails.
