@@ -112,7 +112,7 @@ def answer_contexts(session: Session, bank: Bank) -> tuple[list[AnswerContext], 
         rubric = bank.rubric(q.section)
         ctx = AnswerContext(question=q, rubric=rubric, answers=[], role=session.plan.role,
                             level=session.plan.level, style=session.plan.style,
-                            section_terms=list(rubric.common_terms))
+                            section_terms=list(rubric.common_terms), pairs=list(bank.pairs))
         for t in turns:
             if t.kind == "follow_up":
                 ctx.follow_ups.append(t.prompt_text)
@@ -475,7 +475,7 @@ def calibrate(path: Path, cfg: Config, engine: str = "offline", rubrics: Path | 
                                    f"{q.section}") from None
         delivery: Delivery = delivery_metrics(Transcript(text=item.answer, source="text"))
         ctx = AnswerContext(question=q, rubric=rubric, answers=[item.answer], delivery=[delivery],
-                            section_terms=list(rubric.common_terms))
+                            section_terms=list(rubric.common_terms), pairs=list(bank.pairs))
         score = brain.score(ctx)
         predicted = min(5, max(1, agreement.round_half_up(score.overall)))
         out.append(CalibratedItem(line=lineno, id=item.id or f"line-{lineno}", question_id=q.id,

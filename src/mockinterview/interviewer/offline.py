@@ -53,6 +53,7 @@ from ..scoring import (
     strip_repetition_loops,
 )
 from .base import AnswerContext
+from .claims import ClaimReport, read_claims
 
 OPENERS = {
     "friendly": "Thanks, that's helpful. ",
@@ -62,6 +63,46 @@ OPENERS = {
 
 
 _PAST = re.compile(r"\b(?:was|were|had|\w{2,}ed|built|ran|wrote|made|took|got|began)\b", re.I)
+
+
+# sections whose answers state facts: claims and wrong claims are read there; behavioural and
+# introduction answers tell stories, and their scoring is left as it was
+CLAIM_SECTIONS = ("technical", "coding", "system_design")
+NAMED_CREDIT = 0.5  # a key point named, its claim not stated: half a point (tuned on tune.jsonl)
+
+
+_ASKS_TRADEOFFS = re.compile(r"trade-?offs?|\bcompare\b|\bdiffer|\bversus\b|\bvs\.?\b|pros and cons|"
+                             r"\bwhen (?:would|should|do) you\b|\bwhich (?:would|should) you\b|"
+                             r"advantages|disadvantages|limitations?|downsides?|\bchoose\b|"
+                             r"\bwhen to\b", re.IGNORECASE)
+
+
+def asks_tradeoffs(q: Question) -> bool:
+    """Whether the question asks for a comparison or trade-off: only then does level 5 need one
+    (a precise, complete definition of self-attention is a 5 without a "however")."""
+    return bool(_ASKS_TRADEOFFS.search(q.text))
+
+
+def _claim_share(matches, claims: ClaimReport) -> float:
+    """Key points with claims count when a claim is stated (1) or only named (NAMED_CREDIT); the
+    others as before (covered 1, partly 0.5)."""
+    by_id = {p.key_point: p for p in claims.points}
+    total = 0.0
+    for m in matches:
+        pc = by_id.get(m.key_point)
+        if pc is not None and pc.has_claims:
+            total += 1.0 if pc.stated else NAMED_CREDIT if m.covered else 0.0
+        else:
+            total += 1.0 if m.covered else 0.5 if m.partial else 0.0
+    return total / len(matches) if matches else 0.0
+
+
+def _unverified(matches, claims: ClaimReport) -> list[str]:
+    """Key points the answer names but whose claims it does not state: the offline engine cannot
+    tell whether what it says about them is right, and says so instead of rewarding it."""
+    by_id = {p.key_point: p for p in claims.points}
+    return [m.key_point for m in matches if m.covered and by_id.get(m.key_point)
+            and by_id[m.key_point].has_claims and not by_id[m.key_point].stated]
 
 
 def _level_from_share(share: float) -> int:
@@ -113,7 +154,11 @@ class OfflineBrain:
         partial = [m for m in matches if m.partial]
         # a half-stated point counts half: coaches give credit for the right idea put loosely
         share = (len(covered) + 0.5 * len(partial)) / len(matches) if matches else 0.0
-        wrong = find_misconceptions(tokens, q)
+        claims = read_claims(text, q, ctx.pairs) if q.section in CLAIM_SECTIONS else ClaimReport()
+        wrong = [w.quote for w in claims.wrong]
+        wrong += [w for w in find_misconceptions(tokens, q) if w not in wrong]
+        if claims.with_claims:
+            share = _claim_share(matches, claims)
         injected = injection_attempts(text)
         keyword_list = is_keyword_list(tokens)
         notes: list[str] = []
@@ -125,9 +170,17 @@ class OfflineBrain:
             notes.append("a list of terms without explanation; capped at level 2")
         if wrong:
             notes.append(f"{len(wrong)} stated misconception(s)")
+            notes += [f"correction: {w.feedback()}" for w in claims.wrong[:3]]
+        unverified = _unverified(matches, claims)
+        if unverified:
+            notes.append("not verified offline: names " + ", ".join(unverified[:4])
+                         + " without stating the claim")
 
         cov_level = _level_from_share(share)
         if len(tokens) < 12:
+            cov_level = min(cov_level, 2)
+        if claims.with_claims and not claims.stated:
+            # the key points' words without their claims are vocabulary, not knowledge
             cov_level = min(cov_level, 2)
         evidence_cov = [m.evidence for m in covered if m.evidence][:3]
         vocabulary = list(ctx.section_terms or rubric.common_terms) + \
@@ -137,7 +190,8 @@ class OfflineBrain:
         results: list[CriterionScore] = []
         for crit in rubric.criteria:
             level, why, evidence = self._criterion(crit.measure, ctx, tokens, matches, share,
-                                                   cov_level, wrong, evidence_cov, signals)
+                                                   cov_level, wrong, evidence_cov, signals,
+                                                   claims)
             if (injected or keyword_list) and crit.measure not in ("tests", "code_quality"):
                 level = min(level, 2)  # the code's own results do not depend on what was said
             if loops:  # quotes must be words the candidate's transcript really holds
@@ -148,6 +202,9 @@ class OfflineBrain:
         overall = sum(weights[r.criterion] * r.level for r in results) / sum(weights.values())
         if injected or keyword_list:
             overall = min(overall, 2.0)
+        if claims.wrong:
+            # a confidently wrong answer is wrong however fluent: nothing else lifts it above 2
+            overall = min(overall, 2.0)
         return QuestionScore(
             question_id=q.id, section=q.section, criteria=results, overall=round(overall, 2),
             covered=[m.key_point for m in covered],
@@ -157,7 +214,8 @@ class OfflineBrain:
 
     def _criterion(self, measure: str, ctx: AnswerContext, tokens: Tokens, matches, share: float,
                    cov_level: int, wrong: list[str], evidence_cov: list[str],
-                   signals: DepthSignals | None = None) -> tuple[int, str, list[str]]:
+                   signals: DepthSignals | None = None, claims: ClaimReport | None = None
+                   ) -> tuple[int, str, list[str]]:
         q = ctx.question
         n_cov = sum(1 for m in matches if m.covered)
         n_part = sum(1 for m in matches if m.partial)
@@ -165,7 +223,12 @@ class OfflineBrain:
         # the top level asks for limits and trade-offs, not only a complete list of points
         reasons_limits = signals is None or signals.tradeoffs >= 1 or signals.reasons >= 2
         top_note = ""
-        if cov_level == 5 and not reasons_limits and q.section in ("technical", "system_design"):
+        # a precise, complete answer (every key point's claim stated) to a question that asks for
+        # no comparison is a 5 without a "however"; without claims to check, precision is unknown
+        precise = bool(claims and claims.with_claims
+                       and len(claims.stated) == len(claims.with_claims) and not claims.wrong)
+        if cov_level == 5 and not reasons_limits and q.section in ("technical", "system_design") \
+                and (asks_tradeoffs(q) or not precise):
             cov_level, top_note = 4, "; level 5 needs trade-offs or limits, not only the points"
         needs_motivation = any("motivat" in f"{kp.id} {kp.point}".lower() for kp in q.key_points)
         if q.section == "introduction" and needs_motivation and cov_level > 3 and \
@@ -185,6 +248,8 @@ class OfflineBrain:
             if wrong:
                 why += f"; misconception: {wrong[0][:80]}"
                 return min(level, 2), why, wrong[:2]
+            if ctx.question.section in CLAIM_SECTIONS and any(k.claims for k in q.key_points):
+                why += "; claims stated, not only named"
             return level, why + top_note, evidence_cov
         if measure == "depth":
             sig = signals or depth_signals(ctx.transcript, list(ctx.section_terms), tokens)

@@ -1,0 +1,496 @@
+"""Claims, not words: does the answer state what the key points claim, or the opposite?
+
+Coverage of the right words is not correctness. This module reads an answer sentence by sentence
+and finds three things, all offline and deterministic:
+
+- **stated claims**: a key point's ``claims`` (its precise forms: "L1 drives weights to exactly
+  zero") whose content words occur in order within one sentence, compared by stem, synonym and
+  number ("two" = "2"), with the same polarity ("does not need" is not "needs");
+- **wrong claims**: a question's misconceptions, matched the same way but more strictly (all or all
+  but one content word, never hedged or negated away), and
+- **swapped pairs**: a term bound to its partner's definition ("precision is the share of the
+  actual positives we catch"), from the bank's general list of paired concepts
+  (``rubrics/pairs.yaml``), whatever the question.
+
+Why matching by content words in order within a sentence: spoken answers put words between the
+claim's words ("L1 tends to push a lot of the weights to exactly zero") but keep their order; a
+bag of words across sentences rewards an answer that names every term in the wrong places, which
+is exactly the confidently wrong answer this module exists to catch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from mockinterview.models import KeyPoint, Misconception, Pair, PairSide, Question
+from mockinterview.scoring import STOPWORDS, Tokens, _same_meaning, stem
+from mockinterview.textnorm import normalize
+
+NEGATIONS = frozenset("""not no never neither nor cannot cant dont doesnt didnt isnt arent wasnt
+werent wont wouldnt shouldnt couldnt hasnt havent hadnt without none nothing nobody""".split())
+# "not only X but also Y" and "no matter" do not negate
+_NOT_NEGATING = {("not", "only"), ("not", "just"), ("no", "matter"), ("not", "necessarily")}
+HEDGES = frozenset("""might may can could sometimes often usually typically tend tends generally
+mostly partly partially some many most help helps reduce reduces reducing mitigate mitigates
+lower lowers less""".split())
+ABSOLUTES = frozenset("""always never all every eliminate eliminates eliminated guarantee
+guarantees guaranteed completely entirely fully impossible any exactly solves solve only zero
+prevents prevent""".split())
+# words that carry a claim's direction or scope: stop words elsewhere, content words here
+_DIRECTIONAL = frozenset("""more most less fewer least up down over under all every only too
+higher lower before after same other both always never any""".split())
+# verbs that only join a claim's subject to what it says ("X means Y", "X refers to Y")
+_LINKING = frozenset("means mean refers refer called happens happen basically".split())
+CLAIM_STOP = (STOPWORDS - _DIRECTIONAL - NEGATIONS) | frozenset(
+    "like basically actually really kind sort um uh well just".split())
+# extra synonyms for claims (on top of scoring.SYNONYM_GROUPS)
+_CLAIM_SYNONYMS: list[tuple[str, ...]] = [
+    ("increase", "increases", "raise", "raises", "grow", "grows", "higher", "larger", "bigger",
+     "goes up", "rise", "rises"),
+    ("decrease", "decreases", "lower", "lowers", "shrink", "shrinks", "smaller", "reduce",
+     "reduces", "drop", "drops", "fewer", "less"),
+    ("zero", "0"),
+    ("remove", "removes", "eliminate", "eliminates", "drop", "drops", "discard", "discards"),
+    ("weight", "weights", "coefficient", "coefficients", "parameter", "parameters"),
+    ("push", "pushes", "drive", "drives", "force", "forces", "set", "sets", "shrink", "shrinks"),
+    ("simple", "simplistic", "underpowered", "restrictive"),
+    ("complex", "flexible", "expressive", "powerful"),
+    ("sequential", "sequentially", "order", "serial", "serially", "one after another"),
+    ("parallel", "independently", "independent"),
+    ("model", "classifier", "network", "estimator", "learner", "predictor"),
+    ("sqrt", "square root", "root"),
+    ("dimension", "dimensionality", "dim", "size"),
+    ("probability", "chance", "likelihood"),
+    ("real", "actual", "actually", "genuine"),
+]
+
+
+def _claim_syn_index() -> dict[str, int]:
+    idx: dict[str, int] = {}
+    for gi, group in enumerate(_CLAIM_SYNONYMS):
+        for w in group:
+            if " " not in w:
+                idx.setdefault(stem(w), gi)
+    return idx
+
+
+_CLAIM_SYN = _claim_syn_index()
+
+
+def same_word(a: str, b: str) -> bool:
+    """Stems that mean the same in a claim: equal, a long shared prefix, or synonyms."""
+    if _same_meaning(a, b):
+        return True
+    ga = _CLAIM_SYN.get(a)
+    return ga is not None and ga == _CLAIM_SYN.get(b)
+
+
+# ----------------------------------------------------------------------------- sentences
+
+
+@dataclass
+class Sentence:
+    """One sentence of the answer as normalised words, their stems and the original text."""
+
+    text: str
+    words: list[str]
+    stems: list[str]
+    content: list[int]  # indices of content words (for claim matching)
+    chunk: list[int] = field(default_factory=list)  # comma-separated part of each word
+
+
+def sentences(text: str) -> list[Sentence]:
+    out = []
+    tok = Tokens.of(text)
+    for s0, s1 in tok.sentences:
+        raw = text[s0:s1].strip()
+        if not raw:
+            continue
+        words: list[str] = []
+        chunk: list[int] = []
+        for ci, part in enumerate(re.split(r"[,:()]|\s-\s|\s–\s", raw)):
+            part_words = normalize(part)
+            words += part_words
+            chunk += [ci] * len(part_words)
+        stems = [stem(w) for w in words]
+        content = [i for i, w in enumerate(words) if w not in CLAIM_STOP and (len(w) > 1
+                                                                              or w.isdigit())]
+        out.append(Sentence(raw, words, stems, content, chunk))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _claim_words(claim: str) -> tuple[tuple[str, ...], int, bool]:
+    """(content stems without negations, negation parity, has an absolute word)."""
+    words = normalize(claim)
+    neg = 0
+    for i, w in enumerate(words):
+        if w in NEGATIONS and not (i + 1 < len(words) and (w, words[i + 1]) in _NOT_NEGATING):
+            neg += 1
+    content = tuple(stem(w) for w in words
+                    if w not in CLAIM_STOP and w not in NEGATIONS and w not in _LINKING
+                    and (len(w) > 1 or w.isdigit()))
+    return content, neg % 2, any(w in ABSOLUTES for w in words)
+
+
+def _lcs(want: tuple[str, ...], sent: Sentence) -> tuple[int, int, int]:
+    """Longest in-order match of the claim's stems among the sentence's content words.
+    Returns (matched, first word index, last word index) of one best alignment."""
+    cs = [sent.stems[i] for i in sent.content if sent.words[i] not in NEGATIONS]
+    pos = [i for i in sent.content if sent.words[i] not in NEGATIONS]
+    n, m = len(want), len(cs)
+    if not n or not m:
+        return 0, -1, -1
+    dp = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            if same_word(want[i], cs[j]):
+                dp[i][j] = 1 + dp[i + 1][j + 1]
+            else:
+                dp[i][j] = max(dp[i + 1][j], dp[i][j + 1])
+    # walk one alignment to find its span
+    i = j = 0
+    first = last = -1
+    while i < n and j < m:
+        if same_word(want[i], cs[j]) and dp[i][j] == 1 + dp[i + 1][j + 1]:
+            if first < 0:
+                first = pos[j]
+            last = pos[j]
+            i += 1
+            j += 1
+        elif dp[i + 1][j] >= dp[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return dp[0][0], first, last
+
+
+def _negation_parity(sent: Sentence, lo: int, hi: int) -> int:
+    n = 0
+    for i in range(max(0, lo), min(len(sent.words), hi + 1)):
+        w = sent.words[i]
+        if w in NEGATIONS and not (i + 1 < len(sent.words)
+                                   and (w, sent.words[i + 1]) in _NOT_NEGATING):
+            n += 1
+    return n % 2
+
+
+_DISTANCE = re.compile(r"\b(?:myth|misconception|mistake|misunderstanding|people (?:often )?"
+                       r"(?:think|believe|say)|it'?s wrong|is wrong|wrong to|incorrect|false that|"
+                       r"not true|a common error|contrary to)\b", re.IGNORECASE)
+
+
+@dataclass
+class ClaimHit:
+    claim: str
+    quote: str
+    share: float
+
+
+def match_claim(claim: str, sents: list[Sentence], strict: bool = False) -> ClaimHit | None:
+    """The sentence stating ``claim`` (in order, same polarity), or None.
+
+    Lenient (key-point claims): three quarters of the content words, at least two. Strict
+    (misconceptions): all of them up to four words, all but one beyond; a hedge ("can", "often")
+    in front of a claim that is a false absolute takes it back, and so does a sentence that
+    distances itself ("a common myth is ...").
+    """
+    want, neg, absolute = _claim_words(claim)
+    n = len(want)
+    if n < 2:
+        return None
+    if strict:
+        need = n if n <= 5 else n - 1
+    else:
+        need = max(2, -(-3 * n // 4)) if n > 2 else 2
+    best: ClaimHit | None = None
+    for s in sents:
+        if len(s.content) < need:
+            continue
+        got, lo, hi = _lcs(want, s)
+        if got < need or lo < 0:
+            continue
+        if hi - lo > 3 * n + 6:
+            continue  # scattered over a run-on sentence: not one statement
+        if strict and (hi - lo > 2 * n + 2 or s.chunk[hi] - s.chunk[lo] > 1):
+            continue  # a wrong claim is said in one breath, not assembled from two clauses
+        if _negation_parity(s, lo - 4, hi) != neg:
+            continue
+        if strict:
+            if _DISTANCE.search(s.text):
+                continue
+            window = set(s.words[max(0, lo - 4): hi + 1])
+            if absolute and window & HEDGES and not window & ABSOLUTES:
+                continue
+        share = got / n
+        if best is None or share > best.share:
+            best = ClaimHit(claim, s.text, share)
+    return best
+
+
+# ----------------------------------------------------------------------------- key points
+
+
+@dataclass
+class PointClaim:
+    key_point: str
+    has_claims: bool
+    stated: ClaimHit | None = None
+
+
+def stated_claims(sents: list[Sentence], kp: KeyPoint) -> ClaimHit | None:
+    best = None
+    for c in kp.claims:
+        hit = match_claim(c, sents)
+        if hit and (best is None or hit.share > best.share):
+            best = hit
+    return best
+
+
+# ----------------------------------------------------------------------------- wrong claims
+
+
+@dataclass
+class WrongClaim:
+    """A wrong statement found in the answer, with what to say instead."""
+
+    kind: str  # a Misconception kind, or "swapped" for a pair
+    claim: str  # the wrong claim as the bank states it
+    quote: str  # the answer's sentence
+    correction: str = ""
+    source: str = ""  # "misconception" or "pair:<id>"
+
+    def feedback(self) -> str:
+        said = self.quote if len(self.quote) <= 160 else self.quote[:157].rsplit(" ", 1)[0] + "…"
+        text = f'you said "{said}"'
+        if self.correction:
+            text += f"; {self.correction}"
+        else:
+            text += f"; that is a common misconception ({self.claim})"
+        return text
+
+
+def find_wrong_misconceptions(sents: list[Sentence], question: Question) -> list[WrongClaim]:
+    out: list[WrongClaim] = []
+    for m in question.misconceptions:
+        hit = _misconception_hit(sents, m)
+        if hit:
+            out.append(WrongClaim(m.kind, m.claim, hit.quote, m.correction, "misconception"))
+    return out
+
+
+def _misconception_hit(sents: list[Sentence], m: Misconception) -> ClaimHit | None:
+    for p in m.phrasings:
+        hit = match_claim(p, sents, strict=True) or _literal_hit(p, sents)
+        if hit:
+            return hit
+    return None
+
+
+def _literal_hit(phrasing: str, sents: list[Sentence]) -> ClaimHit | None:
+    """The phrasing word for word (two words may come between), not negated or distanced: short
+    phrasings ("rag eliminates", "p value is the probability the null is true") say it as is."""
+    want = _phrase(phrasing)
+    if len(want) < 2:
+        return None
+    for s in sents:
+        for a, b in _find_all(s.stems, want, gap=2):
+            neg = _claim_words(phrasing)[1]
+            if _negation_parity(s, a - 4, b) == neg and not _DISTANCE.search(s.text):
+                return ClaimHit(phrasing, s.text, 1.0)
+    return None
+
+
+# ----------------------------------------------------------------------------- pairs
+
+# words that bind a term to what follows it: "X is / means / measures / happens when ..."
+_LINK = frozenset("""is are means mean measures measure refers refer when where which that so
+captures capture describes describe tells tell answers answer counts count gives give indicates
+indicate implies imply happens happen leads lead causes cause caused results result shows show
+corresponds correspond uses use equals equal computes compute asks ask looks look focuses focus
+was were be being called defined does do trains train builds build fits fit predicts predict
+models model makes make has have learns learn works work penalizes penalize adds add produces
+produce pushes push drives drive plots plot compares compare embeds embed encodes encode
+processes process scores score treats treat handles handle sees see reads read takes take
+combines combine runs run""".split())
+_LIST = frozenset("and plus or with combined alongside also".split())
+_CONTRAST = frozenset("""whereas while but unlike however although though instead rather versus
+vs opposed contrast""".split())
+
+
+@dataclass
+class _Occ:
+    start: int
+    end: int  # inclusive word indices
+    pair: int
+    side: int
+    kind: str  # "term" or "def"
+    text: str
+
+
+@lru_cache(maxsize=2048)
+def _phrase(p: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in normalize(p))
+
+
+def _find_all(stems: list[str], phrase: tuple[str, ...], gap: int = 1) -> list[tuple[int, int]]:
+    out = []
+    n = len(stems)
+    if not phrase:
+        return out
+    for i in range(n):
+        if not _eq(stems[i], phrase[0]):
+            continue
+        pos, ok = i, True
+        for w in phrase[1:]:
+            nxt = next((k for k in range(pos + 1, min(n, pos + 2 + gap)) if _eq(stems[k], w)),
+                       None)
+            if nxt is None:
+                ok = False
+                break
+            pos = nxt
+        if ok:
+            out.append((i, pos))
+    return out
+
+
+def _eq(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if len(a) >= 5 and len(b) >= 5 and (a.startswith(b) or b.startswith(a)):
+        return abs(len(a) - len(b)) <= 3
+    return False
+
+
+def _side_terms(side: PairSide) -> list[str]:
+    return [side.term, *side.aliases]
+
+
+def _occurrences(sent: Sentence, pairs: list[Pair]) -> list[_Occ]:
+    occ: list[_Occ] = []
+    for pi, pair in enumerate(pairs):
+        for si, side in enumerate(pair.sides):
+            for t in _side_terms(side):
+                for a, b in _find_all(sent.stems, _phrase(t), gap=0):
+                    occ.append(_Occ(a, b, pi, si, "term", t))
+            for d in side.defines:
+                for a, b in _find_all(sent.stems, _phrase(d), gap=1):
+                    occ.append(_Occ(a, b, pi, si, "def", d))
+    # a shorter occurrence inside a longer one is part of it ("encoder" in "cross-encoder",
+    # "labels" in "without labels")
+    keep = []
+    for o in occ:
+        inside = any(p is not o and p.start <= o.start and o.end <= p.end
+                     and (p.end - p.start) > (o.end - o.start) for p in occ)
+        # both terms named together ("the bias-variance trade-off", "precision and recall")
+        # bind to neither definition
+        together = o.kind == "term" and any(
+            p.kind == "term" and p.pair == o.pair and p.side != o.side
+            and (0 <= p.start - o.end <= 3 or 0 <= o.start - p.end <= 3) for p in occ)
+        if not inside and not together:
+            keep.append(o)
+    return keep
+
+
+def find_swapped_pairs(sents: list[Sentence], pairs: list[Pair]) -> list[WrongClaim]:
+    """Sentences that bind one side's term to the other side's definition.
+
+    A definition binds to the nearest term of its pair before it in the sentence (or, when none
+    comes before, the nearest after: "overfitting is caused by high bias"), provided a linking word
+    ("is", "means", "when", "so") joins them, no contrast word ("whereas", "unlike", "rather
+    than") and no negation ("not", "never") stands between them, and they are at most eight
+    words apart. Bound to the partner's term, the sentence states the pair the wrong way round.
+    """
+    out: list[WrongClaim] = []
+    seen: set[tuple[int, str]] = set()
+    for s in sents:
+        occ = _occurrences(s, pairs)
+        for d in (o for o in occ if o.kind == "def"):
+            terms = [o for o in occ if o.kind == "term" and o.pair == d.pair]
+            if not terms:
+                continue
+            before = [t for t in terms if t.end < d.start]
+            after = [t for t in terms if t.start > d.end]
+            t = max(before, key=lambda o: o.end) if before else \
+                (min(after, key=lambda o: o.start) if after else None)
+            if t is None or t.side == d.side:
+                continue
+            # a term of the definition's own side right beside it owns it ("one too complex
+            # overfits", "the sparse L1 penalty")
+            if any(o.side == d.side and (0 <= o.start - d.end <= 3 or 0 <= d.start - o.end <= 2)
+                   for o in terms):
+                continue
+            lo, hi = (t.end + 1, d.start - 1) if t.end < d.start else (d.end + 1, t.start - 1)
+            between = s.words[lo: hi + 1]
+            if len(between) > 8:
+                continue
+            # another definition of the term's own side in between: "precision, rather than..."
+            if any(o.kind == "def" and o.pair == d.pair and o.side == t.side
+                   and lo <= o.start <= hi for o in occ):
+                continue
+            # joined by a linking verb, or close together within one comma-separated part
+            same_part = s.chunk[t.start] == s.chunk[d.start] and len(between) <= 3 \
+                and not set(between) & _LIST
+            if not set(between) & _LINK and not same_part:
+                continue
+            if set(between) & _CONTRAST or _negation_parity(s, lo - 1, hi) or \
+                    _negation_parity(s, t.start - 3, t.start - 1):
+                continue
+            if _DISTANCE.search(s.text):
+                continue
+            pair = pairs[d.pair]
+            key = (d.pair, s.text)
+            if key in seen:
+                continue
+            seen.add(key)
+            mine, theirs = pair.sides[t.side], pair.sides[d.side]
+            correction = (f"\"{d.text}\" describes {theirs.term}, not {mine.term}: "
+                          f"{mine.term} is {mine.defines[0]}, {theirs.term} is "
+                          f"{theirs.defines[0]}")
+            out.append(WrongClaim("swapped", f"{mine.term} is {d.text}", s.text, correction,
+                                  f"pair:{pair.id}"))
+    return out
+
+
+# ----------------------------------------------------------------------------- the verdict
+
+
+@dataclass
+class ClaimReport:
+    """What the answer states: key points by claim, and wrong claims with their corrections."""
+
+    points: list[PointClaim] = field(default_factory=list)
+    wrong: list[WrongClaim] = field(default_factory=list)
+
+    @property
+    def with_claims(self) -> list[PointClaim]:
+        return [p for p in self.points if p.has_claims]
+
+    @property
+    def stated(self) -> list[PointClaim]:
+        return [p for p in self.points if p.stated is not None]
+
+
+def read_claims(text: str, question: Question, pairs: list[Pair] | None = None) -> ClaimReport:
+    sents = sentences(text)
+    points = [PointClaim(kp.id, bool(kp.claims), stated_claims(sents, kp) if kp.claims else None)
+              for kp in question.key_points]
+    wrong = find_wrong_misconceptions(sents, question)
+    if pairs:
+        quoted = {w.quote for w in wrong}
+        wrong += [w for w in find_swapped_pairs(sents, pairs) if w.quote not in quoted]
+    return ClaimReport(points, wrong)
+
+
+def relevant_pairs(question: Question, pairs: list[Pair], text: str = "") -> list[Pair]:
+    """The pairs whose terms the question, its key points or the answer mention: what a grader's
+    prompt needs, without the whole list."""
+    hay = " ".join([question.text, *(k.point for k in question.key_points), text])
+    stems = [stem(w) for w in normalize(hay)]
+    out = []
+    for p in pairs:
+        if any(_find_all(stems, _phrase(t), gap=0) for side in p.sides for t in _side_terms(side)):
+            out.append(p)
+    return out
