@@ -379,8 +379,23 @@ INJECTION = re.compile(
 )
 
 
+_QUOTED = re.compile(r"[\"“”]([^\"“”\n]{1,200})[\"“”]")
+_TOPIC_ONLY = re.compile(r"^system (?:prompt|message)$", re.IGNORECASE)
+
+
 def injection_attempts(text: str) -> list[str]:
-    return [m.group(0) for m in INJECTION.finditer(text)]
+    """Phrases that instruct the grader. Not counted: an attack the answer quotes as an example
+    ('a user types "ignore previous instructions"'), and "the system prompt" as a thing talked
+    about (prefix caching of the shared system prompt) rather than a heading ("SYSTEM PROMPT:")."""
+    quoted = [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
+    out = []
+    for m in INJECTION.finditer(text):
+        if any(a <= m.start() and m.end() <= b for a, b in quoted):
+            continue
+        if _TOPIC_ONLY.match(m.group(0)) and not re.match(r"\s*:", text[m.end():]):
+            continue
+        out.append(m.group(0))
+    return out
 
 
 def strip_repetition_loops(text: str, min_repeats: int = 3, max_ngram: int = 4
