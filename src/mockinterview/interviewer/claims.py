@@ -20,6 +20,8 @@ is exactly the confidently wrong answer this module exists to catch.
 
 from __future__ import annotations
 
+import math
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,6 +30,10 @@ from mockinterview.models import KeyPoint, Misconception, Pair, PairSide, Questi
 from mockinterview.scoring import STOPWORDS, Tokens, _same_meaning, stem
 from mockinterview.textnorm import normalize
 
+# a key point's claim is stated when this share of its content words (at least LENIENT_MIN of them)
+# occur in order within one sentence (tuned on rubrics/calibration/tune.jsonl)
+LENIENT_SHARE = float(os.environ.get("MI_LS", "0.5"))
+LENIENT_MIN = int(os.environ.get("MI_LM", "3"))
 NEGATIONS = frozenset("""not no never neither nor cannot cant dont doesnt didnt isnt arent wasnt
 werent wont wouldnt shouldnt couldnt hasnt havent hadnt without none nothing nobody""".split())
 # "not only X but also Y" and "no matter" do not negate
@@ -204,7 +210,7 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False) -> Clai
     if strict:
         need = n if n <= 5 else n - 1
     else:
-        need = max(2, -(-3 * n // 4)) if n > 2 else 2
+        need = min(n, max(LENIENT_MIN, math.ceil(LENIENT_SHARE * n)))
     best: ClaimHit | None = None
     for s in sents:
         if len(s.content) < need:
