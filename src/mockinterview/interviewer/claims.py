@@ -141,9 +141,59 @@ def _claim_words(claim: str) -> tuple[tuple[str, ...], int, bool]:
     return content, neg % 2, any(w in ABSOLUTES for w in words)
 
 
-def _lcs(want: tuple[str, ...], sent: Sentence) -> tuple[int, int, int]:
+# words that state the opposite direction: a claim said with one of them swapped says the reverse
+_ANTONYMS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
+    (("increase", "increases", "raise", "raises", "higher", "larger", "bigger", "grow", "grows",
+      "more", "up", "rise", "rises", "wider", "longer"),
+     ("decrease", "decreases", "lower", "lowers", "smaller", "shrink", "shrinks", "less", "fewer",
+      "down", "reduce", "reduces", "narrower", "shorter")),
+    (("ascending",), ("descending",)),
+    (("before",), ("after",)),
+    (("early", "earlier", "first"), ("late", "later", "last", "final")),
+    (("global",), ("local",)),
+    (("biased",), ("unbiased",)),
+    (("sensitive",), ("robust", "insensitive")),
+    (("overfit", "overfitting"), ("underfit", "underfitting")),
+    (("faster", "quicker"), ("slower",)),
+    (("most",), ("least",)),
+    (("maximize", "maximise", "maximizes", "maximises"),
+     ("minimize", "minimise", "minimizes", "minimises")),
+    (("parallel", "independently"), ("sequentially", "sequential")),
+    (("general", "generic"), ("specific",)),
+    (("exact", "exactly"), ("approximate", "approximately")),
+    (("overestimate", "overestimates"), ("underestimate", "underestimates")),
+    (("dense",), ("sparse",)),
+    (("same",), ("different",)),
+]
+
+
+def _antonym_index() -> dict[str, tuple[int, int]]:
+    idx: dict[str, tuple[int, int]] = {}
+    for gi, (a, b) in enumerate(_ANTONYMS):
+        for w in a:
+            idx.setdefault(stem(w), (gi, 0))
+        for w in b:
+            idx.setdefault(stem(w), (gi, 1))
+    return idx
+
+
+_ANTONYM = _antonym_index()
+
+
+def opposite(a: str, b: str) -> bool:
+    x, y = _ANTONYM.get(a), _ANTONYM.get(b)
+    return x is not None and y is not None and x[0] == y[0] and x[1] != y[1]
+
+
+def _same_or_opposite(a: str, b: str) -> bool:
+    return same_word(a, b) or opposite(a, b)
+
+
+def _lcs(want: tuple[str, ...], sent: Sentence, eq=None) -> tuple[int, int, int]:
     """Longest in-order match of the claim's stems among the sentence's content words.
-    Returns (matched, first word index, last word index) of one best alignment."""
+    Returns (matched, first word index, last word index) of one best alignment; with
+    ``eq=_same_or_opposite`` the matched count is negative-coded in :func:`_opposed`."""
+    eq = eq or same_word
     cs = [sent.stems[i] for i in sent.content if sent.words[i] not in NEGATIONS]
     pos = [i for i in sent.content if sent.words[i] not in NEGATIONS]
     n, m = len(want), len(cs)
@@ -152,7 +202,7 @@ def _lcs(want: tuple[str, ...], sent: Sentence) -> tuple[int, int, int]:
     dp = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
-            if same_word(want[i], cs[j]):
+            if eq(want[i], cs[j]):
                 dp[i][j] = 1 + dp[i + 1][j + 1]
             else:
                 dp[i][j] = max(dp[i + 1][j], dp[i][j + 1])
@@ -160,7 +210,7 @@ def _lcs(want: tuple[str, ...], sent: Sentence) -> tuple[int, int, int]:
     i = j = 0
     first = last = -1
     while i < n and j < m:
-        if same_word(want[i], cs[j]) and dp[i][j] == 1 + dp[i + 1][j + 1]:
+        if eq(want[i], cs[j]) and dp[i][j] == 1 + dp[i + 1][j + 1]:
             if first < 0:
                 first = pos[j]
             last = pos[j]
@@ -208,7 +258,7 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False) -> Clai
     if n < 2:
         return None
     if strict:
-        need = n if n <= 5 else n - 1
+        need = n if n <= 6 else n - 1
     else:
         need = min(n, max(LENIENT_MIN, math.ceil(LENIENT_SHARE * n)))
     best: ClaimHit | None = None
@@ -222,6 +272,8 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False) -> Clai
             continue  # scattered over a run-on sentence: not one statement
         if strict and (hi - lo > 2 * n + 2 or s.chunk[hi] - s.chunk[lo] > 1):
             continue  # a wrong claim is said in one breath, not assembled from two clauses
+        if strict and got < n and _lcs(want[:2], s)[0] < min(2, n):
+            continue  # the word left out may not be the claim's subject ("stochastic ...")
         if _negation_parity(s, lo - 4, hi) != neg:
             continue
         if strict:
@@ -234,6 +286,50 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False) -> Clai
         if best is None or share > best.share:
             best = ClaimHit(claim, s.text, share)
     return best
+
+
+def _opposed(want: tuple[str, ...], s: Sentence) -> tuple[int, int, int, int]:
+    """(matched, opposite words used, first, last) of the best alignment that may use antonyms."""
+    cs = [s.stems[i] for i in s.content if s.words[i] not in NEGATIONS]
+    pos = [i for i in s.content if s.words[i] not in NEGATIONS]
+    got, lo, hi = _lcs(want, s, _same_or_opposite)
+    if got == 0:
+        return 0, 0, -1, -1
+    # count the antonyms along one alignment: greedy walk over the matched span
+    flips, k = 0, 0
+    for j, p in enumerate(pos):
+        if p < lo or p > hi or k >= len(want):
+            continue
+        if same_word(want[k], cs[j]):
+            k += 1
+        elif opposite(want[k], cs[j]):
+            flips += 1
+            k += 1
+    return got, flips, lo, hi
+
+
+CONTRADICTION_SHARE = 1.0  # content words a contradicting sentence must share with the claim
+
+
+def contradicts(claim: str, sents: list[Sentence]) -> ClaimHit | None:
+    """A sentence that states ``claim`` reversed: the same content words in order but negated
+    ("you don't need to standardise the features") or with one word turned into its opposite
+    ("the early layers are the most task-specific")."""
+    want, neg, _ = _claim_words(claim)
+    n = len(want)
+    if n < 4 or n > 9:
+        return None
+    need = max(3, math.ceil(CONTRADICTION_SHARE * n))
+    for s in sents:
+        got, flips, lo, hi = _opposed(want, s)
+        if got < need or lo < 0 or hi - lo > 2 * n + 2 or s.chunk[hi] - s.chunk[lo] > 1:
+            continue
+        if _DISTANCE.search(s.text) or set(s.words[lo:hi + 1]) & _CONTRAST:
+            continue
+        parity = (_negation_parity(s, lo - 4, hi) + flips) % 2
+        if flips <= 1 and parity != neg:
+            return ClaimHit(claim, s.text, got / n)
+    return None
 
 
 # ----------------------------------------------------------------------------- key points
@@ -484,10 +580,32 @@ def read_claims(text: str, question: Question, pairs: list[Pair] | None = None) 
     points = [PointClaim(kp.id, bool(kp.claims), stated_claims(sents, kp) if kp.claims else None)
               for kp in question.key_points]
     wrong = find_wrong_misconceptions(sents, question)
+    if CONTRADICTIONS:
+        wrong += find_contradictions(sents, question, points, {w.quote for w in wrong})
     if pairs:
         quoted = {w.quote for w in wrong}
         wrong += [w for w in find_swapped_pairs(sents, pairs) if w.quote not in quoted]
     return ClaimReport(points, wrong)
+
+
+CONTRADICTIONS = os.environ.get("MI_CONTRA", "1") == "1"
+
+
+def find_contradictions(sents: list[Sentence], question: Question, points: list[PointClaim],
+                        quoted: set[str]) -> list[WrongClaim]:
+    """Key-point claims the answer states reversed; the general check beyond the listed
+    misconceptions (an effect in the wrong direction, a "you don't need to ...")."""
+    out: list[WrongClaim] = []
+    stated = {p.key_point: p.stated.quote for p in points if p.stated}
+    for kp in question.key_points:
+        for c in kp.claims:
+            hit = contradicts(c, sents)
+            if hit and hit.quote not in quoted and hit.quote != stated.get(kp.id):
+                out.append(WrongClaim("direction", c, hit.quote,
+                                      f"the opposite holds: {kp.point}", f"key point {kp.id}"))
+                quoted.add(hit.quote)
+                break
+    return out
 
 
 def relevant_pairs(question: Question, pairs: list[Pair], text: str = "") -> list[Pair]:
