@@ -34,6 +34,7 @@ from mockinterview.textnorm import normalize
 # occur in order within one sentence (tuned on rubrics/calibration/tune.jsonl)
 LENIENT_SHARE = float(os.environ.get("MI_LS", "0.5"))
 LENIENT_MIN = int(os.environ.get("MI_LM", "3"))
+TOPIC_SHARE = float(os.environ.get("MI_TS", "0.5"))  # of a claim's words beyond the topic's
 NEGATIONS = frozenset("""not no never neither nor cannot cant dont doesnt didnt isnt arent wasnt
 werent wont wouldnt shouldnt couldnt hasnt havent hadnt without none nothing nobody""".split())
 # "not only X but also Y" and "no matter" do not negate
@@ -68,7 +69,7 @@ _CLAIM_SYNONYMS: list[tuple[str, ...]] = [
     ("model", "classifier", "network", "estimator", "learner", "predictor"),
     ("sqrt", "square root", "root"),
     ("dimension", "dimensionality", "dim", "size"),
-    ("probability", "chance", "likelihood"),
+    ("probability", "chance"),
     ("real", "actual", "actually", "genuine"),
 ]
 
@@ -189,6 +190,9 @@ def _same_or_opposite(a: str, b: str) -> bool:
     return same_word(a, b) or opposite(a, b)
 
 
+_LAST_MATCHED: list[int] = []  # claim word indices of the last alignment (single-threaded use)
+
+
 def _lcs(want: tuple[str, ...], sent: Sentence, eq=None) -> tuple[int, int, int]:
     """Longest in-order match of the claim's stems among the sentence's content words.
     Returns (matched, first word index, last word index) of one best alignment; with
@@ -209,8 +213,10 @@ def _lcs(want: tuple[str, ...], sent: Sentence, eq=None) -> tuple[int, int, int]
     # walk one alignment to find its span
     i = j = 0
     first = last = -1
+    _LAST_MATCHED.clear()
     while i < n and j < m:
         if eq(want[i], cs[j]) and dp[i][j] == 1 + dp[i + 1][j + 1]:
+            _LAST_MATCHED.append(i)
             if first < 0:
                 first = pos[j]
             last = pos[j]
@@ -245,10 +251,13 @@ class ClaimHit:
     share: float
 
 
-def match_claim(claim: str, sents: list[Sentence], strict: bool = False) -> ClaimHit | None:
+def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
+                topic: frozenset[str] = frozenset()) -> ClaimHit | None:
     """The sentence stating ``claim`` (in order, same polarity), or None.
 
-    Lenient (key-point claims): three quarters of the content words, at least two. Strict
+    Lenient (key-point claims): half the content words, at least three, and most of the words
+    that are not the question's own topic words (``topic``: "softmax" in a softmax question is
+    named by every answer, right or vague; "logits" and "distribution" say something). Strict
     (misconceptions): all of them up to four words, all but one beyond; a hedge ("can", "often")
     in front of a claim that is a false absolute takes it back, and so does a sentence that
     distances itself ("a common myth is ...").
@@ -268,6 +277,11 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False) -> Clai
         got, lo, hi = _lcs(want, s)
         if got < need or lo < 0:
             continue
+        if topic and not strict:
+            own = [i for i, w in enumerate(want) if w not in topic]
+            hit_own = sum(1 for i in _LAST_MATCHED if want[i] not in topic)
+            if own and hit_own < max(1, math.ceil(TOPIC_SHARE * len(own))):
+                continue
         if hi - lo > 3 * n + 6:
             continue  # scattered over a run-on sentence: not one statement
         if strict and (hi - lo > 2 * n + 2 or s.chunk[hi] - s.chunk[lo] > 1):
@@ -342,10 +356,16 @@ class PointClaim:
     stated: ClaimHit | None = None
 
 
-def stated_claims(sents: list[Sentence], kp: KeyPoint) -> ClaimHit | None:
+def topic_words(question: Question) -> frozenset[str]:
+    """Stems of the question's own words: every answer names them, so they prove nothing."""
+    return frozenset(stem(w) for w in normalize(question.text) if w not in CLAIM_STOP)
+
+
+def stated_claims(sents: list[Sentence], kp: KeyPoint,
+                  topic: frozenset[str] = frozenset()) -> ClaimHit | None:
     best = None
     for c in kp.claims:
-        hit = match_claim(c, sents)
+        hit = match_claim(c, sents, topic=topic)
         if hit and (best is None or hit.share > best.share):
             best = hit
     return best
@@ -577,7 +597,9 @@ class ClaimReport:
 
 def read_claims(text: str, question: Question, pairs: list[Pair] | None = None) -> ClaimReport:
     sents = sentences(text)
-    points = [PointClaim(kp.id, bool(kp.claims), stated_claims(sents, kp) if kp.claims else None)
+    topic = topic_words(question)
+    points = [PointClaim(kp.id, bool(kp.claims),
+                         stated_claims(sents, kp, topic) if kp.claims else None)
               for kp in question.key_points]
     wrong = find_wrong_misconceptions(sents, question)
     if CONTRADICTIONS:

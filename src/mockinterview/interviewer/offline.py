@@ -20,6 +20,7 @@ the candidate's words are data, never instructions.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -68,13 +69,15 @@ _PAST = re.compile(r"\b(?:was|were|had|\w{2,}ed|built|ran|wrote|made|took|got|be
 # sections whose answers state facts: claims and wrong claims are read there; behavioural and
 # introduction answers tell stories, and their scoring is left as it was
 CLAIM_SECTIONS = ("technical", "coding", "system_design")
-NAMED_CREDIT = 0.5  # a key point named, its claim not stated: half a point (tuned on tune.jsonl)
+NAMED_CREDIT = float(os.environ.get("MI_NC", "0.5"))  # a key point named, its claim not stated
+VAGUE_CAP = os.environ.get("MI_VC", "0") == "1"
 
 
-_ASKS_TRADEOFFS = re.compile(r"trade-?offs?|\bcompare\b|\bdiffer|\bversus\b|\bvs\.?\b|pros and cons|"
-                             r"\bwhen (?:would|should|do) you\b|\bwhich (?:would|should) you\b|"
-                             r"advantages|disadvantages|limitations?|downsides?|\bchoose\b|"
-                             r"\bwhen to\b", re.IGNORECASE)
+# a question asks for trade-offs when it says so; "how do X and Y differ" asks for a difference,
+# which a precise answer states without a "however"
+_ASKS_TRADEOFFS = re.compile(r"trade-?offs?|pros and cons|\bwhen (?:would|should|do) you\b|"
+                             r"\bwhich (?:would|should) you\b|advantages|disadvantages|"
+                             r"limitations?|downsides?|\bchoose\b|\bwhen to\b", re.IGNORECASE)
 
 
 def asks_tradeoffs(q: Question) -> bool:
@@ -186,6 +189,9 @@ class OfflineBrain:
         vocabulary = list(ctx.section_terms or rubric.common_terms) + \
             [p for kp in q.key_points for p in kp.phrasings]
         signals = depth_signals(text, vocabulary, tokens)
+        if claims.stated:
+            # a precisely stated claim is a specific, as a number or an example is
+            signals.reasons += len(claims.stated) // 2
 
         results: list[CriterionScore] = []
         for crit in rubric.criteria:
@@ -239,21 +245,32 @@ class OfflineBrain:
         if measure == "coverage":
             missed = [m.key_point for m in matches if not m.covered and not m.partial]
             why = f"covers {n_cov} of {len(matches)} key points{partly}"
+            if claims and claims.with_claims:
+                why = (f"states the claims of {len(claims.stated)} of {len(claims.with_claims)} "
+                       f"key points, names {n_cov}")
             if missed:
                 why += f"; missing: {', '.join(missed[:3])}"
             return cov_level, why + top_note, evidence_cov
         if measure == "correctness":
             level = max(1, cov_level - 2 * len(wrong))
             why = f"{n_cov} of {len(matches)} key points stated correctly{partly}"
+            if claims and claims.with_claims:
+                why = (f"states the claims of {len(claims.stated)} of {len(claims.with_claims)} "
+                       f"key points")
+                named = _unverified(matches, claims)
+                if named:
+                    why += f"; names {', '.join(named[:3])} without stating it (not verified " \
+                           "offline)"
             if wrong:
                 why += f"; misconception: {wrong[0][:80]}"
                 return min(level, 2), why, wrong[:2]
-            if ctx.question.section in CLAIM_SECTIONS and any(k.claims for k in q.key_points):
-                why += "; claims stated, not only named"
             return level, why + top_note, evidence_cov
         if measure == "depth":
             sig = signals or depth_signals(ctx.transcript, list(ctx.section_terms), tokens)
             level, why, ev = self._depth(ctx.transcript, tokens, cov_level, evidence_cov, sig)
+            if VAGUE_CAP and q.section in CLAIM_SECTIONS and cov_level <= 2 and level > cov_level:
+                # specifics around a vague or wrong core are padding, not depth
+                level, why = cov_level, why + f"; capped by correctness (level {cov_level})"
             if wrong:
                 level = min(level, 2)
                 why += "; depth does not count beside a stated misconception"
@@ -289,6 +306,8 @@ class OfflineBrain:
                     level, why = min(level, 3), why + "; long for what it says"
                 elif level == 5 and cov_level < 4:
                     level, why = 4, why + "; fluent, but not yet crisp about the key points"
+                if VAGUE_CAP and q.section in CLAIM_SECTIONS and cov_level <= 2 and level > 3:
+                    level, why = 3, why + "; clear words around a vague core"
             return level, why, ev
         if measure in ("tests", "code_quality"):
             # the coding module owns the thresholds (documented there) for both criteria
