@@ -71,6 +71,9 @@ _CLAIM_SYNONYMS: list[tuple[str, ...]] = [
     ("dimension", "dimensionality", "dim", "size"),
     ("probability", "chance"),
     ("real", "actual", "actually", "genuine"),
+    ("find", "finds", "reach", "reaches", "converge", "converges", "arrive", "arrives"),
+    ("prevent", "prevents", "stop", "stops", "block", "blocks", "solve", "solves", "solved",
+     "eliminate", "eliminates", "fix", "fixes"),
 ]
 
 
@@ -288,6 +291,10 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
             continue  # a wrong claim is said in one breath, not assembled from two clauses
         if strict and got < n and _lcs(want[:2], s)[0] < min(2, n):
             continue  # the word left out may not be the claim's subject ("stochastic ...")
+        if strict:
+            inside = sum(1 for i in s.content if lo <= i <= hi and s.words[i] not in NEGATIONS)
+            if inside - got > max(1, n // 3):
+                continue  # "divided by the square root of the key dimension" is another claim
         if _negation_parity(s, lo - 4, hi) != neg:
             continue
         if strict:
@@ -396,18 +403,56 @@ class WrongClaim:
 
 def find_wrong_misconceptions(sents: list[Sentence], question: Question) -> list[WrongClaim]:
     out: list[WrongClaim] = []
+    topic = topic_words(question)
     for m in question.misconceptions:
-        hit = _misconception_hit(sents, m)
+        hit = _misconception_hit(sents, m, topic)
         if hit:
             out.append(WrongClaim(m.kind, m.claim, hit.quote, m.correction, "misconception"))
     return out
 
 
-def _misconception_hit(sents: list[Sentence], m: Misconception) -> ClaimHit | None:
+def _misconception_hit(sents: list[Sentence], m: Misconception,
+                       topic: frozenset[str] = frozenset()) -> ClaimHit | None:
     for p in m.phrasings:
         hit = match_claim(p, sents, strict=True) or _literal_hit(p, sents)
         if hit:
             return hit
+    if m.kind == "absolute":
+        for p in m.phrasings:
+            hit = _absolute_hit(p, sents, topic)
+            if hit:
+                return hit
+    return None
+
+
+_ABSOLUTE_MARKERS = re.compile(
+    r"\b(?:always|guarantee[sd]?|eliminat\w*|solved|by construction|exactly the same|"
+    r"fully|completely (?:prevents?|removes?|stops?|solves?|eliminates?|safe)|100 percent|"
+    r"zero risk|no need to|don't need to|do not need to|doesn't need to)\b", re.IGNORECASE)
+
+
+def _absolute_hit(phrasing: str, sents: list[Sentence], topic: frozenset[str]) -> ClaimHit | None:
+    """A false absolute said in other words: most of the claim's words beyond the question's own
+    (at least two), in a sentence that itself speaks in absolutes ("a solved problem", "by
+    construction", "always") and does not hedge ("can", "often")."""
+    want, neg, _ = _claim_words(phrasing)
+    own = [w for w in want if w not in topic]
+    if len(own) < 2:
+        return None
+    for s in sents:
+        if not _ABSOLUTE_MARKERS.search(s.text) or _DISTANCE.search(s.text):
+            continue
+        got, lo, hi = _lcs(tuple(own), s)
+        if got < max(2, math.ceil(0.75 * len(own))) or lo < 0:
+            continue
+        if _negation_parity(s, lo - 4, hi) != neg or s.chunk[hi] - s.chunk[lo] > 1:
+            continue
+        if set(s.words[lo: hi + 1]) & (_CONTRAST | {"only"}):
+            continue  # "it always converges, but only to a local optimum"
+        window = set(s.words[max(0, lo - 4): hi + 1])
+        if window & HEDGES - {"reduce", "reduces", "reducing", "lower", "lowers", "less"}:
+            continue
+        return ClaimHit(phrasing, s.text, got / len(own))
     return None
 
 
