@@ -344,7 +344,7 @@ MATCH_MARGIN = 5.0  # the best match must beat the next one by this much, else i
 
 
 def _question_words(text: str) -> list[str]:
-    from .scoring import STOPWORDS, stem
+    from mockinterview.scoring import STOPWORDS, stem
 
     return [stem(w) for w in _norm_words(text) if w not in STOPWORDS and w not in _ASKING]
 

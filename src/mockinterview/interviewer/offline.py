@@ -54,7 +54,7 @@ from ..scoring import (
     strip_repetition_loops,
 )
 from .base import AnswerContext
-from .claims import ClaimReport, read_claims
+from mockinterview.interviewer.claims import ClaimReport, read_claims
 
 OPENERS = {
     "friendly": "Thanks, that's helpful. ",
@@ -453,6 +453,14 @@ class OfflineBrain:
                                 f"{kp.point if kp else worst_q.missed[0]}")
         elif len(weakest) > 1:
             improvements.append(f"{_nice(weakest[1])}: averaged {avg[weakest[1]]:.1f}/5.")
+        # a wrong claim comes first: a candidate who believes it will say it again
+        corrections = [(s, n.removeprefix("correction: ")) for s in scores for n in s.notes
+                       if n.startswith("correction: ")]
+        if corrections:
+            s, text = corrections[0]
+            q = questions.get(s.question_id)
+            where = f"On \"{_short(q.text)}\" " if q else ""
+            improvements.insert(0, f"{where}{text[0].upper()}{text[1:]}")
         topics = sorted(missed_topics, key=lambda t: (-missed_topics[t], t))[:3]
         focus = topics or [weakest[0]]
         next_step = (f"Practise two {focus[0]} questions out loud this week, covering each key "
