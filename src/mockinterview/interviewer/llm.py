@@ -834,8 +834,8 @@ def _check_against_bank(ctx: AnswerContext, results: list[CriterionScore], overa
     is recorded. Key points the model counts as covered but whose phrasings and claims the answer
     never uses are noted as not verified offline.
     """
-    from mockinterview.scoring import Tokens, match_key_point
     from mockinterview.interviewer.claims import read_claims
+    from mockinterview.scoring import Tokens, match_key_point
 
     q = ctx.question
     notes: list[str] = []

@@ -26,6 +26,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+from mockinterview.interviewer.claims import ClaimReport, read_claims
+
 from ..models import (
     CriterionScore,
     Delivery,
@@ -54,7 +56,6 @@ from ..scoring import (
     strip_repetition_loops,
 )
 from .base import AnswerContext
-from mockinterview.interviewer.claims import ClaimReport, read_claims
 
 OPENERS = {
     "friendly": "Thanks, that's helpful. ",
