@@ -343,10 +343,11 @@ MATCH_ACCEPT = 85.0  # similarity (0-100) a coach's wording needs to count as a 
 MATCH_MARGIN = 5.0  # the best match must beat the next one by this much, else it is ambiguous
 
 
-def _question_words(text: str) -> list[str]:
+def _question_words(text: str, stemmed: bool = True) -> list[str]:
     from mockinterview.scoring import STOPWORDS, stem
 
-    return [stem(w) for w in _norm_words(text) if w not in STOPWORDS and w not in _ASKING]
+    words = [w for w in _norm_words(text) if w not in STOPWORDS and w not in _ASKING]
+    return [stem(w) for w in words] if stemmed else words
 
 
 def question_similarity(a: str, b: str) -> float:
@@ -366,7 +367,7 @@ def question_similarity(a: str, b: str) -> float:
     sa, sb = set(wa), set(wb)
     overlap = 100.0 * len(sa & sb) / max(len(sa), len(sb))
     sort = fuzz.token_sort_ratio(" ".join(wa), " ".join(wb))
-    joined = fuzz.ratio("".join(wa), "".join(wb))
+    joined = fuzz.ratio("".join(_question_words(a, False)), "".join(_question_words(b, False)))
     return round(max(overlap, sort, joined), 1)
 
 
