@@ -71,6 +71,7 @@ _CLAIM_SYNONYMS: list[tuple[str, ...]] = [
     ("dimension", "dimensionality", "dim", "size"),
     ("probability", "chance"),
     ("real", "actual", "actually", "genuine"),
+    ("product", "products", "item", "items"),
     ("find", "finds", "reach", "reaches", "converge", "converges", "arrive", "arrives"),
     ("prevent", "prevents", "stop", "stops", "block", "blocks", "solve", "solves", "solved",
      "eliminate", "eliminates", "fix", "fixes"),
@@ -556,7 +557,12 @@ def _occurrences(sent: Sentence, pairs: list[Pair]) -> list[_Occ]:
         together = o.kind == "term" and any(
             p.kind == "term" and p.pair == o.pair and p.side != o.side
             and (0 <= p.start - o.end <= 3 or 0 <= o.start - p.end <= 3) for p in occ)
-        if not inside and not together:
+        # definitions of both sides over the same words ("the probability, assuming the null
+        # hypothesis is true, ..."): neither is stated
+        clash = o.kind == "def" and any(
+            p.kind == "def" and p.pair == o.pair and p.side != o.side
+            and p.start <= o.end and o.start <= p.end for p in occ)
+        if not inside and not together and not clash:
             keep.append(o)
     return keep
 
