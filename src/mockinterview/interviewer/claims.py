@@ -483,6 +483,8 @@ models model makes make has have learns learn works work penalizes penalize adds
 produce pushes push drives drive plots plot compares compare embeds embed encodes encode
 processes process scores score treats treat handles handle sees see reads read takes take
 combines combine runs run""".split())
+_OTHER_CONCEPT = frozenset("semi self weakly non pseudo".split())
+MAX_BETWEEN = int(os.environ.get("MI_MB", "12"))  # words between a term and a definition
 _LIST = frozenset("and plus or with combined alongside also".split())
 _CONTRAST = frozenset("""whereas while but unlike however although though instead rather versus
 vs opposed contrast""".split())
@@ -542,6 +544,8 @@ def _occurrences(sent: Sentence, pairs: list[Pair]) -> list[_Occ]:
         for si, side in enumerate(pair.sides):
             for t in _side_terms(side):
                 for a, b in _find_all(sent.stems, _phrase(t), gap=0):
+                    if a > 0 and sent.words[a - 1] in _OTHER_CONCEPT:
+                        continue  # "semi-supervised" is not "supervised"
                     occ.append(_Occ(a, b, pi, si, "term", t))
             for d in side.defines:
                 for a, b in _find_all(sent.stems, _phrase(d), gap=1):
@@ -597,7 +601,7 @@ def find_swapped_pairs(sents: list[Sentence], pairs: list[Pair]) -> list[WrongCl
                 continue
             lo, hi = (t.end + 1, d.start - 1) if t.end < d.start else (d.end + 1, t.start - 1)
             between = s.words[lo: hi + 1]
-            if len(between) > 8:
+            if len(between) > MAX_BETWEEN:
                 continue
             # another definition of the term's own side in between: "precision, rather than..."
             if any(o.kind == "def" and o.pair == d.pair and o.side == t.side
