@@ -764,6 +764,10 @@ def calibrate(
     adv = report.adversarial_max
     console.print(f"Honest answers: Spearman {report.honest.spearman} over {report.honest.n}; "
                   f"highest level given to an adversarial answer: {adv if adv else '-'}")
+    above, n_adv = report.adversarial_above_2
+    top, n_top = report.top_given_top
+    console.print(f"Adversarial answers above 2: {above} of {n_adv}; honest grade-5 answers "
+                  f"given 5: {top} of {n_top}")
     if report.worst:
         console.print(worst_table(report))
     if base is not None:

@@ -515,6 +515,19 @@ class CalibrationReport:
     unmatched: list[str] = field(default_factory=list)
 
     @property
+    def adversarial_above_2(self) -> tuple[int, int]:
+        """(adversarial answers predicted above 2, adversarial answers): confidently wrong,
+        padded or grader-instructing answers a coach grades 1-2."""
+        adv = [i for i in self.items if i.kind == "adversarial"]
+        return sum(1 for i in adv if i.predicted > 2), len(adv)
+
+    @property
+    def top_given_top(self) -> tuple[int, int]:
+        """(honest grade-5 answers predicted 5, honest grade-5 answers): is the top reachable."""
+        top = [i for i in self.items if i.kind == "honest" and i.grade == 5]
+        return sum(1 for i in top if i.predicted == 5), len(top)
+
+    @property
     def worst(self) -> list[CalibratedItem]:
         bad = [i for i in self.items if i.predicted != i.grade]
         return sorted(bad, key=lambda i: (-abs(i.predicted - i.grade), i.line))
@@ -526,6 +539,9 @@ class CalibrationReport:
                 "honest_n": self.honest.n, "adversarial_max": self.adversarial_max,
                 "engine": self.engine, "rubric_dir": self.rubric_dir,
                 "unmatched": list(self.unmatched),
+                "adversarial_above_2": list(self.adversarial_above_2),
+                "grade5_given_5": list(self.top_given_top),
+                "honest_exact": self.honest.exact,
                 "per_section": {k: v.__dict__ for k, v in self.per_section.items()},
                 "items": [i.as_json() for i in self.items]}
 

@@ -72,6 +72,7 @@ _CLAIM_SYNONYMS: list[tuple[str, ...]] = [
     ("probability", "chance"),
     ("real", "actual", "actually", "genuine"),
     ("product", "products", "item", "items"),
+    ("output", "outputs", "result", "results"),
     ("find", "finds", "reach", "reaches", "converge", "converges", "arrive", "arrives"),
     ("prevent", "prevents", "stop", "stops", "block", "blocks", "solve", "solves", "solved",
      "eliminate", "eliminates", "fix", "fixes"),
