@@ -234,9 +234,15 @@ def _lcs(want: tuple[str, ...], sent: Sentence, eq=None) -> tuple[int, int, int]
     return dp[0][0], first, last
 
 
-def _negation_parity(sent: Sentence, lo: int, hi: int) -> int:
+def _negation_parity(sent: Sentence, lo: int, hi: int, anchor: int | None = None) -> int:
+    """Negations (mod 2) among words lo..hi; with ``anchor`` (the claim's first word) only those
+    in the anchor's comma-separated part or after it: "where the model doesn't fit, and route
+    easy requests to a small model" does not negate the routing."""
     n = 0
+    first_chunk = sent.chunk[anchor] if anchor is not None and sent.chunk else None
     for i in range(max(0, lo), min(len(sent.words), hi + 1)):
+        if first_chunk is not None and sent.chunk[i] < first_chunk:
+            continue
         w = sent.words[i]
         if w in NEGATIONS and not (i + 1 < len(sent.words)
                                    and (w, sent.words[i + 1]) in _NOT_NEGATING):
@@ -297,7 +303,7 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
             inside = sum(1 for i in s.content if lo <= i <= hi and s.words[i] not in NEGATIONS)
             if inside - got > max(1, n // 3):
                 continue  # "divided by the square root of the key dimension" is another claim
-        if _negation_parity(s, lo - 4, hi) != neg:
+        if _negation_parity(s, lo - 4, hi, lo) != neg:
             continue
         if strict:
             if _DISTANCE.search(s.text):
@@ -349,7 +355,7 @@ def contradicts(claim: str, sents: list[Sentence]) -> ClaimHit | None:
             continue
         if _DISTANCE.search(s.text) or set(s.words[lo:hi + 1]) & _CONTRAST:
             continue
-        parity = (_negation_parity(s, lo - 4, hi) + flips) % 2
+        parity = (_negation_parity(s, lo - 4, hi, lo) + flips) % 2
         if flips <= 1 and parity != neg:
             return ClaimHit(claim, s.text, got / n)
     return None
