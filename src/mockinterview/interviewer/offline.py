@@ -71,6 +71,7 @@ _PAST = re.compile(r"\b(?:was|were|had|\w{2,}ed|built|ran|wrote|made|took|got|be
 # introduction answers tell stories, and their scoring is left as it was
 CLAIM_SECTIONS = ("technical", "coding", "system_design")
 NAMED_CREDIT = float(os.environ.get("MI_NC", "0.5"))  # a key point named, its claim not stated
+TOP_SPECIFICS = float(os.environ.get("MI_C5", "7"))
 VAGUE_CAP = os.environ.get("MI_VC", "0") == "1"
 
 
@@ -237,6 +238,12 @@ class OfflineBrain:
         if cov_level == 5 and not reasons_limits and q.section in ("technical", "system_design") \
                 and (asks_tradeoffs(q) or not precise):
             cov_level, top_note = 4, "; level 5 needs trade-offs or limits, not only the points"
+        if cov_level == 5 and q.section in CLAIM_SECTIONS and signals is not None \
+                and signals.total() < TOP_SPECIFICS:
+            # "complete and precise, including subtleties": every point, and the specifics that
+            # show it is understood (numbers, reasons, examples, precise claims)
+            cov_level, top_note = 4, f"; level 5 needs the specifics of a complete answer " \
+                                     f"({signals.total():.0f} of {TOP_SPECIFICS:.0f})"
         needs_motivation = any("motivat" in f"{kp.id} {kp.point}".lower() for kp in q.key_points)
         if q.section == "introduction" and needs_motivation and cov_level > 3 and \
                 "motivation" not in intro_arc(ctx.transcript):
