@@ -72,7 +72,7 @@ _PAST = re.compile(r"\b(?:was|were|had|\w{2,}ed|built|ran|wrote|made|took|got|be
 CLAIM_SECTIONS = ("technical", "coding", "system_design")
 NAMED_CREDIT = float(os.environ.get("MI_NC", "0.5"))  # a key point named, its claim not stated
 TOP_SPECIFICS = float(os.environ.get("MI_C5", "7"))
-VAGUE_CAP = os.environ.get("MI_VC", "0") == "1"
+VAGUE_CAP = os.environ.get("MI_VC", "1") == "1"
 
 
 # a question asks for trade-offs when it says so; "how do X and Y differ" asks for a difference,
@@ -250,6 +250,10 @@ class OfflineBrain:
             # the descriptors put "a clear motivation for this role" at level 4: a list of jobs,
             # however complete, stays at 3
             cov_level, top_note = 3, "; no motivation for this role"
+        # the key points' words, none of their claims: vocabulary, and depth or fluency around it
+        # is padding (the issue's "vague but wordy" answers)
+        vocabulary_only = VAGUE_CAP and q.section in CLAIM_SECTIONS and bool(
+            claims and claims.with_claims and not claims.stated and cov_level == 2)
         if measure == "coverage":
             missed = [m.key_point for m in matches if not m.covered and not m.partial]
             why = f"covers {n_cov} of {len(matches)} key points{partly}"
@@ -276,7 +280,7 @@ class OfflineBrain:
         if measure == "depth":
             sig = signals or depth_signals(ctx.transcript, list(ctx.section_terms), tokens)
             level, why, ev = self._depth(ctx.transcript, tokens, cov_level, evidence_cov, sig)
-            if VAGUE_CAP and q.section in CLAIM_SECTIONS and cov_level <= 2 and level > cov_level:
+            if vocabulary_only and level > 2:
                 # specifics around a vague or wrong core are padding, not depth
                 level, why = cov_level, why + f"; capped by correctness (level {cov_level})"
             if wrong:
@@ -314,7 +318,7 @@ class OfflineBrain:
                     level, why = min(level, 3), why + "; long for what it says"
                 elif level == 5 and cov_level < 4:
                     level, why = 4, why + "; fluent, but not yet crisp about the key points"
-                if VAGUE_CAP and q.section in CLAIM_SECTIONS and cov_level <= 2 and level > 3:
+                if vocabulary_only and level > 3:
                     level, why = 3, why + "; clear words around a vague core"
             return level, why, ev
         if measure in ("tests", "code_quality"):
