@@ -356,7 +356,7 @@ def find_misconceptions(tokens: Tokens, question: Question) -> list[str]:
 INJECTION = re.compile(
     r"ignore (?:all |any |the |your |previous |prior |above )*(?:instructions|rubric|rules|criteria)"
     r"|(?:give|award|grade|score|rate) (?:me|this|this answer|my answer|it)? ?(?:a |an |the )?"
-    r"(?:five|5|full|top|maximum|max|perfect|highest)\b"
+    r"(?:five|5|full|maximum|max|perfect|highest|top (?:marks?|scores?|grades?|levels?|ratings?))\b"
     r"|\b(?:five|5) out of (?:five|5)\b|\bfull marks\b"
     r"|\bsystem (?:prompt|message|override)\b|^\s*system\s*:|(?-i:\bSYSTEM\s*:)|\byou are now\b"
     r"|\brecord (?:a |the )?(?:level|score|grade|mark) (?:of )?(?:5|five)\b"
