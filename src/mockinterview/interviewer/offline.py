@@ -20,7 +20,6 @@ the candidate's words are data, never instructions.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -70,9 +69,11 @@ _PAST = re.compile(r"\b(?:was|were|had|\w{2,}ed|built|ran|wrote|made|took|got|be
 # sections whose answers state facts: claims and wrong claims are read there; behavioural and
 # introduction answers tell stories, and their scoring is left as it was
 CLAIM_SECTIONS = ("technical", "coding", "system_design")
-NAMED_CREDIT = float(os.environ.get("MI_NC", "0.5"))  # a key point named, its claim not stated
-TOP_SPECIFICS = float(os.environ.get("MI_C5", "7"))
-VAGUE_CAP = os.environ.get("MI_VC", "1") == "1"
+NAMED_CREDIT = 0.5  # a key point named, its claim not stated (0.25 and 0.5 tied on tune.jsonl)
+# level 5 for content needs depth signals of at least this much (precise claims counting): on
+# tune.jsonl 7 gave exact agreement 62% (0: 59%, 8: 61% with 6 grade-5 answers lost to 4)
+TOP_SPECIFICS = 7.0
+VAGUE_CAP = True  # vocabulary only: depth at most 2, communication at most 3
 
 
 # a question asks for trade-offs when it says so; "how do X and Y differ" asks for a difference,
