@@ -402,6 +402,8 @@ def rubrics_check(path: Path = typer.Argument(None, help="a rubrics folder or on
     table.add_column("counts")
     for k, counter in summary.items():
         table.add_row(k, ", ".join(f"{n}: {c}" for n, c in sorted(counter.items())))
+    if bank.pairs:
+        table.add_row("pairs", f"{len(bank.pairs)} paired concepts")
     console.print(table)
     if problems:
         err_console.print(f"[red]{len(problems)} problem(s)[/]")
