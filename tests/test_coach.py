@@ -414,3 +414,28 @@ def test_question_similarity_reads_what_coaches_change():
                                "How does a decision tree work?") == 100
     assert question_similarity("What is regularization?", "What is regularisation?") == 100
     assert question_similarity("How do you cook risotto?", "How does a decision tree work?") < 60
+
+
+def test_rescore_finds_a_renamed_question_by_its_wording(session_copy, tmp_path):
+    """The bank renamed tech-bias-variance: the session's answers are scored with the question
+    its words match; with strict the session is refused with the nearest questions named."""
+    bank = tmp_path / "rubrics-renamed"
+    shutil.copytree(ROOT / "rubrics", bank)
+    ml = bank / "questions" / "technical_ml.yaml"
+    ml.write_text(ml.read_text().replace("id: tech-bias-variance", "id: tech-bias-variance-v2"))
+    result = rescore_session(session_copy, load_config(), rubrics=bank, save=False)
+    assert "tech-bias-variance-v2" in {s.question_id for s in result.run.scores}
+    assert any("tech-bias-variance is not in the bank; scored as tech-bias-variance-v2" in p
+               for p in result.problems)
+    from mockinterview.errors import SessionError
+
+    gone = tmp_path / "rubrics-gone"
+    shutil.copytree(bank, gone)
+    ml = gone / "questions" / "technical_ml.yaml"
+    ml.write_text(ml.read_text().replace("Explain the bias-variance trade-off.",
+                                         "Why do ensembles of shallow trees help?"))
+    result = rescore_session(session_copy, load_config(), rubrics=gone, save=False)
+    assert any(p.startswith(f"{result.session_id}: turn ") and "nearest: " in p
+               and p.endswith("not re-scored") for p in result.problems), result.problems
+    with pytest.raises(SessionError, match="matches no bank question; nearest: "):
+        rescore_session(session_copy, load_config(), rubrics=gone, save=False, strict=True)
