@@ -259,6 +259,8 @@ def _negation_parity(sent: Sentence, lo: int, hi: int, anchor: int | None = None
     return n % 2
 
 
+# a wrong claim given as what the answer avoids: "because X would ...", "otherwise X"
+_COUNTERFACTUAL = frozenset("would otherwise avoid avoids avoiding prevent prevents".split())
 _DISTANCE = re.compile(r"\b(?:myth|misconception|mistake|misunderstanding|people (?:often )?"
                        r"(?:think|believe|say)|it'?s wrong|is wrong|wrong to|incorrect|false that|"
                        r"not true|a common error|contrary to)\b", re.IGNORECASE)
@@ -319,6 +321,8 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
             if _DISTANCE.search(s.text):
                 continue
             window = set(s.words[max(0, lo - 4): hi + 1])
+            if window & _COUNTERFACTUAL:
+                continue  # "raise an error, because silently zipping would truncate the list"
             if absolute and window & HEDGES and not window & ABSOLUTES:
                 continue
         share = got / n
@@ -483,6 +487,8 @@ def _literal_hit(phrasing: str, sents: list[Sentence]) -> ClaimHit | None:
     for s in sents:
         for a, b in _find_all(s.stems, want, gap=2):
             neg = _claim_words(phrasing)[1]
+            if set(s.words[max(0, a - 4): b + 1]) & _COUNTERFACTUAL:
+                continue
             if _negation_parity(s, a - 4, b) == neg and not _DISTANCE.search(s.text):
                 return ClaimHit(phrasing, s.text, 1.0)
     return None
