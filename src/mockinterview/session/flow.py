@@ -317,7 +317,8 @@ class Interview:
         ctx = AnswerContext(question=q, rubric=rubric, answers=[], role=self.s.plan.role,
                             level=self.s.plan.level, style=self.s.plan.style,
                             max_follow_ups=self.max_follow_ups,
-                            section_terms=list(rubric.common_terms))
+                            section_terms=list(rubric.common_terms),
+                            pairs=list(self.p.bank.pairs))
         prompt = q.text
         kind = "coding" if q.section == "coding" else "question"
         code_path = None
