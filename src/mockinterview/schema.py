@@ -21,6 +21,7 @@ Section = Literal[
     "feedback",
 ]
 Role = Literal["ml-engineer", "data-scientist", "genai-engineer"]
+TurnKind = Literal["question", "follow_up", "coding", "candidate_question", "statement"]
 Level = Literal["junior", "mid", "senior"]
 Style = Literal["friendly", "neutral", "demanding"]
 
@@ -374,7 +375,7 @@ class Turn(Strict):
     index: int
     section: Section
     question_id: str | None = None
-    kind: Literal["question", "follow_up", "coding", "candidate_question", "statement"] = "question"
+    kind: TurnKind = "question"
     prompt_text: str
     prompt_audio: str | None = None  # path relative to the session folder
     answer_audio: str | None = None

@@ -324,13 +324,14 @@ class LLMBrain:
             {"role": "user", "content": f"That reply is not valid: {problem}. Reply again with "
                                         "only the corrected JSON object, in the required shape."}]
         content = self.client.complete(repair, live=False, response_format=rf,
-                                 temperature=self.options.temperature_score)
+                                       temperature=self.options.temperature_score)
         try:
             return parse(content)
         except (ValueError, ValidationError) as e:
-            f = LLMFault("malformed_json", f"the model's JSON was invalid twice: {_problem(e)}")
-            f.attempts = 2
-            raise f from None
+            fault = LLMFault("malformed_json",
+                             f"the model's JSON was invalid twice: {_problem(e)}")
+            fault.attempts = 2
+            raise fault from None
 
     def score(self, ctx: AnswerContext) -> QuestionScore:
         """Per-criterion levels with verified evidence; the offline engine's when the model fails."""
