@@ -559,10 +559,10 @@ class Interview:
         return path
 
     def _coding_run(self, q: Question, path: Path, turn: Turn) -> dict[str, Any]:
-        from mockinterview.coding import challenge as coding
+        from mockinterview.coding import sandbox
 
         with self.p.ui.step("running your code against the hidden test cases"):
-            run = coding.run_solution(path, q.coding)
+            run = sandbox.run_solution(path, q.coding)
         run.code_path = str(path.relative_to(self.folder))  # the folder may move; keep it relative
         self.s.coding_runs.append(run)
         self.event("coding_run", turn.index, question=q.id, verdict=run.verdict,
