@@ -18,12 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from mockinterview.coding.challenge import (
-    SandboxOptions,
-    run_solution,
-    sandbox_description,
-    static_checks,
-)
+from mockinterview.coding.checks import static_checks
+from mockinterview.coding.sandbox import SandboxOptions, run_solution, sandbox_description
 from mockinterview.schema import CodingSpec, TestCase
 
 SPEC = CodingSpec(function="add", signature="def add(a, b):",

@@ -143,8 +143,6 @@ def test_calibrate_json_has_the_documented_keys():
      "grade: expected a whole number"),
     ('{"question": "tech-overfitting", "section": "cooking", "answer": "x", "grade": 3}',
      "section:"),
-    ('{"question": "What is a p-value really?", "section": "technical", "answer": "x", '
-     '"grade": 3}', "not in the bank and no key_points given"),
 ])
 def test_a_bad_line_is_reported_as_file_and_line(tmp_path, line, expected):
     good = json.dumps({"question": "tech-overfitting", "section": "technical",
@@ -359,3 +357,91 @@ def test_the_llm_engine_without_an_endpoint_is_one_clear_error(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(MockInterviewError, match="no LLM endpoint is configured"):
         calibrate(HELDOUT, Config(), engine="llm")
+
+
+# ----------------------------------------------------------------------------- a coach's own words
+
+WORDINGS = Path(__file__).parent / "data" / "coach-wordings.jsonl"
+
+
+def test_questions_in_a_coachs_own_words_are_found_and_the_rest_listed():
+    """tests/data/coach-wordings.jsonl: questions as a coach writes them (hyphens, spellings,
+    word order, "describe how X works" for "how does X work?"); each line's note names the bank
+    question it means, or none."""
+    report = calibrate(WORDINGS, load_config())
+    expected = {}
+    for lineno, line in enumerate(WORDINGS.read_text().splitlines(), 1):
+        want = json.loads(line)["note"].rsplit(": ", 1)[1]
+        expected[lineno] = None if want == "none" else want
+    scored = {i.line: i.question_id for i in report.items}
+    assert scored == {k: v for k, v in expected.items() if v is not None}
+    unmatched_lines = sorted(k for k, v in expected.items() if v is None)
+    assert len(report.unmatched) == len(unmatched_lines) == 2
+    for lineno, problem in zip(unmatched_lines, report.unmatched, strict=True):
+        assert problem.startswith(f"{WORDINGS}:{lineno}: question: ")
+        assert "matches no bank question in section technical; nearest: " in problem
+    assert "tech-" in report.unmatched[0]  # the nearest bank questions are named with their ids
+    assert report.as_json()["unmatched"] == report.unmatched
+
+
+def test_strict_stops_at_the_first_unmatched_line():
+    with pytest.raises(CalibrationError) as e:
+        calibrate(WORDINGS, load_config(), strict=True)
+    assert str(e.value).startswith(f"{WORDINGS}:15: question: 'How do you cook a perfect risotto?'")
+    assert "nearest:" in str(e.value)
+
+
+def test_an_unknown_question_with_no_key_points_no_longer_stops_the_run(tmp_path):
+    good = json.dumps({"question": "Explain the bias-variance tradeoff.", "section": "technical",
+                       "answer": "Bias is underfitting, variance is overfitting.", "grade": 2})
+    bad = json.dumps({"question": "What is a p-value really, in your own words, for a child?",
+                      "section": "system_design", "answer": "x", "grade": 3})
+    f = tmp_path / "grades.jsonl"
+    f.write_text(good + "\n" + bad + "\n")
+    report = calibrate(f, load_config())
+    assert [i.question_id for i in report.items] == ["tech-bias-variance"]
+    assert report.unmatched[0].startswith(f"{f}:2: question: ")
+    exe = Path(sys.executable).parent / "mockinterview"
+    proc = subprocess.run([str(exe), "calibrate", str(f)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    assert f"unmatched: {f}:2: question:" in " ".join(proc.stderr.split())
+    proc = subprocess.run([str(exe), "calibrate", "--strict", str(f)], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode != 0 and f"{f}:2: question:" in " ".join(proc.stderr.split())
+
+
+def test_question_similarity_reads_what_coaches_change():
+    from mockinterview.coach.core import question_similarity
+
+    assert question_similarity("Explain the bias-variance tradeoff.",
+                               "Explain the bias-variance trade-off.") == 100
+    assert question_similarity("Describe how a decision tree works.",
+                               "How does a decision tree work?") == 100
+    assert question_similarity("What is regularization?", "What is regularisation?") == 100
+    assert question_similarity("How do you cook risotto?", "How does a decision tree work?") < 60
+
+
+def test_rescore_finds_a_renamed_question_by_its_wording(session_copy, tmp_path):
+    """The bank renamed tech-bias-variance: the session's answers are scored with the question
+    its words match; with strict the session is refused with the nearest questions named."""
+    bank = tmp_path / "rubrics-renamed"
+    shutil.copytree(ROOT / "rubrics", bank)
+    ml = bank / "questions" / "technical_ml.yaml"
+    ml.write_text(ml.read_text().replace("id: tech-bias-variance", "id: tech-bias-variance-v2"))
+    result = rescore_session(session_copy, load_config(), rubrics=bank, save=False)
+    assert "tech-bias-variance-v2" in {s.question_id for s in result.run.scores}
+    assert any("tech-bias-variance is not in the bank; scored as tech-bias-variance-v2" in p
+               for p in result.problems)
+    from mockinterview.errors import SessionError
+
+    gone = tmp_path / "rubrics-gone"
+    shutil.copytree(bank, gone)
+    ml = gone / "questions" / "technical_ml.yaml"
+    ml.write_text(ml.read_text().replace("Explain the bias-variance trade-off.",
+                                         "Why do ensembles of shallow trees help?"))
+    result = rescore_session(session_copy, load_config(), rubrics=gone, save=False)
+    assert any(p.startswith(f"{result.session_id}: turn ") and "nearest: " in p
+               and p.endswith("not re-scored") for p in result.problems), result.problems
+    with pytest.raises(SessionError, match="matches no bank question; nearest: "):
+        rescore_session(session_copy, load_config(), rubrics=gone, save=False, strict=True)

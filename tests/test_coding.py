@@ -17,6 +17,7 @@ import pytest
 
 from mockinterview.bank import check_bank, load_bank
 from mockinterview.coding import challenge as coding
+from mockinterview.coding import checks, sandbox
 from mockinterview.coding import sandbox_child as coding_runner
 from mockinterview.errors import BankError
 from mockinterview.schema import CodingRun, CodingSpec, KeyPoint, Question, TestCase
@@ -42,7 +43,7 @@ def coding_bank():
 
 
 def _run(tmp_path: Path, question: Question, code: str, name: str = "solution",
-         time_limit: float | None = None, options: coding.SandboxOptions | None = None
+         time_limit: float | None = None, options: sandbox.SandboxOptions | None = None
          ) -> CodingRun:
     path = tmp_path / f"{name}.py"
     path.write_text(code)
@@ -50,7 +51,7 @@ def _run(tmp_path: Path, question: Question, code: str, name: str = "solution",
     assert spec is not None
     if time_limit is not None:
         spec = spec.model_copy(update={"time_limit_s": time_limit})
-    return coding.run_solution(path, spec, question_id=question.id, options=options)
+    return sandbox.run_solution(path, spec, question_id=question.id, options=options)
 
 
 # ----------------------------------------------------------------------------- the shipped bank
@@ -65,7 +66,7 @@ def test_every_bank_starter_compiles_defines_the_function_and_fails_as_not_imple
         tree = ast.parse(text, filename=str(path))
         names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
         assert q.coding.function in names, qid
-        run = coding.run_solution(path, q.coding)
+        run = sandbox.run_solution(path, q.coding)
         assert run.question_id == qid
         assert run.verdict == f"not implemented: {q.coding.function} raises NotImplementedError", \
             (qid, run.verdict)
@@ -438,12 +439,12 @@ def test_fork_loop_is_contained_when_process_limits_do_not_apply(coding_bank, tm
     folder.mkdir()
     os.chmod(folder, 0o777)
     if mode.startswith("pid"):
-        if not coding._unshare_prefix(os.geteuid() == 0):
+        if not sandbox._unshare_prefix(os.geteuid() == 0):
             pytest.skip("unshare is not usable here")
-        opts = coding.SandboxOptions(seccomp=False, landlock=False)
+        opts = sandbox.SandboxOptions(seccomp=False, landlock=False)
         escape = "os.setsid()"
     else:
-        opts = coding.SandboxOptions(seccomp=False, landlock=False, namespaces=False,
+        opts = sandbox.SandboxOptions(seccomp=False, landlock=False, namespaces=False,
                                      drop_privileges=False)
         escape = "pass"
     name = f"mifork{os.getpid() % 100000:05d}{len(mode) % 10}".encode()
@@ -498,7 +499,7 @@ def test_syntax_error_missing_function_and_missing_file(tmp_path):
     assert missing.verdict == "function add not defined"
     not_fn = _run(tmp_path, q, "add = 3\n", "notfn")
     assert not_fn.verdict == "function add not defined (add is a int, not a function)"
-    gone = coding.run_solution(tmp_path / "nope.py", q.coding)
+    gone = sandbox.run_solution(tmp_path / "nope.py", q.coding)
     assert gone.verdict.startswith("no solution file:") and gone.passed == 0
 
 
@@ -556,7 +557,7 @@ def test_compare_reports_the_first_difference_with_its_path():
 def test_static_checks_find_the_usual_problems():
     q = _question(cases=[TestCase(args=[[], 2], expected=0, note="empty")])
     clean = "def add(a, b):\n    if not a:\n        return 0\n    return a + b\n"
-    assert coding.static_checks(clean, q.coding) == []
+    assert checks.static_checks(clean, q.coding) == []
     messy = ("import os\n"
              "def add(a, b):\n"
              "    unused = 3\n"
@@ -564,24 +565,24 @@ def test_static_checks_find_the_usual_problems():
              "        return a + b\n"
              "    except:\n"
              "        return None\n")
-    issues = coding.static_checks(messy, q.coding)
+    issues = checks.static_checks(messy, q.coding)
     text = "\n".join(issues)
     assert "unused" in text and "F841" in text
     assert "E722" in text
     assert "F401" in text  # os imported, never used (ruff) - ruff ships in the dev venv
     long_fn = "def add(a, b):\n" + "".join(f"    x{i} = {i}\n" for i in range(70)) + \
         "    return a + b + " + " + ".join(f"x{i}" for i in range(70)) + "\n"
-    assert any("lines long" in i for i in coding.static_checks(long_fn, q.coding))
+    assert any("lines long" in i for i in checks.static_checks(long_fn, q.coding))
     no_empty = "def add(a, b):\n    return a[0] + b\n"
-    assert any("empty input" in i for i in coding.static_checks(no_empty, q.coding))
-    assert coding.static_checks("def add(a, b, c):\n    return a\n", q.coding)[0].startswith(
+    assert any("empty input" in i for i in checks.static_checks(no_empty, q.coding))
+    assert checks.static_checks("def add(a, b, c):\n    return a\n", q.coding)[0].startswith(
         "error: line 1: add takes 3")
 
 
 def test_pathologically_nested_code_gets_a_verdict_not_an_exception(tmp_path):
     q = _question(cases=[TestCase(args=[1, 1], expected=2000, note="deep sum")])
     deep = "def add(a, b):\n    return " + "+".join(["a"] * 2000) + "\n"
-    assert coding.static_checks(deep, q.coding) == ["line 1: expressions nested too deeply to check"]
+    assert checks.static_checks(deep, q.coding) == ["line 1: expressions nested too deeply to check"]
     assert _run(tmp_path, q, deep, "deep").verdict == "all 1 cases passed"
     deeper = "def add(a, b):\n    return " + "+".join(["a"] * 50000) + "\n"
     run = _run(tmp_path, q, deeper, "deeper")
@@ -589,8 +590,8 @@ def test_pathologically_nested_code_gets_a_verdict_not_an_exception(tmp_path):
 
 
 def test_static_checks_without_ruff_fall_back_to_ast(monkeypatch):
-    monkeypatch.setattr(coding, "_ruff_path", lambda: None)
-    issues = coding.static_checks(
+    monkeypatch.setattr(checks, "_ruff_path", lambda: None)
+    issues = checks.static_checks(
         "def add(a, b):\n    tmp = 1\n    try:\n        return a + b\n    except:\n        pass\n",
         _question().coding)
     assert any("'tmp'" in i and "F841" in i for i in issues)
@@ -660,8 +661,8 @@ SYSTEM_PYTHON = Path("/usr/bin/python3")
 def test_as_root_the_code_runs_as_a_throwaway_uid_where_rlimit_nproc_binds(tmp_path):
     """The runner is standard library only, so a world-readable system Python can run it; then
     root drops to a throwaway uid and RLIMIT_NPROC alone (seccomp off) stops a real fork bomb."""
-    opts = coding.SandboxOptions(python=str(SYSTEM_PYTHON), seccomp=False)
-    if not coding._readable_by_others(opts.python):
+    opts = sandbox.SandboxOptions(python=str(SYSTEM_PYTHON), seccomp=False)
+    if not sandbox._readable_by_others(opts.python):
         pytest.skip("the system Python is not readable by other users here")
     q = _question(cases=[TestCase(args=[1, 2], expected=None, note="not root")])
     who = _run(tmp_path, q, "import os\ndef add(a, b):\n    return None if os.getuid() else 'root'\n",
@@ -677,7 +678,7 @@ def test_a_finished_run_does_not_wait_for_children_left_behind(coding_bank, tmp_
     run into a timeout, and it is killed with the process group."""
     folder = tmp_path / "pids"
     folder.mkdir()
-    opts = coding.SandboxOptions(seccomp=False, landlock=False, namespaces=False,
+    opts = sandbox.SandboxOptions(seccomp=False, landlock=False, namespaces=False,
                                  drop_privileges=False)
     code = ("import os, time\n"
             "if os.fork() == 0:\n"
@@ -700,18 +701,18 @@ def test_a_finished_run_does_not_wait_for_children_left_behind(coding_bank, tmp_
 
 def test_cpu_time_limit_ends_a_busy_loop_before_the_wall_clock(coding_bank, tmp_path):
     """RLIMIT_CPU normally sits above the wall-clock limit; pulled below it, it ends the run."""
-    opts = coding.SandboxOptions(cpu_extra_s=-5.0)  # CPU limit 1 s, wall clock 6 s
+    opts = sandbox.SandboxOptions(cpu_extra_s=-5.0)  # CPU limit 1 s, wall clock 6 s
     run = _run(tmp_path, coding_bank["code-accuracy"], HOSTILE["infinite loop"][0],
                time_limit=6.0, options=opts)
     assert run.verdict.startswith("CPU time limit: used"), run.verdict
 
 
 def test_sandbox_description_matches_this_kernel():
-    desc = coding.sandbox_description()
+    desc = sandbox.sandbox_description()
     assert desc[0].startswith("separate process group")
     abi = coding_runner.landlock_abi()
     assert any("Landlock" in d for d in desc) == (abi >= 1)
-    off = coding.sandbox_description(coding.SandboxOptions(namespaces=False, landlock=False,
+    off = sandbox.sandbox_description(sandbox.SandboxOptions(namespaces=False, landlock=False,
                                                            seccomp=False))
     assert not any("namespace" in d or "Landlock" in d or "seccomp" in d for d in off)
 
@@ -721,7 +722,7 @@ def test_doctor_runs_the_real_sandbox_and_names_its_layers():
 
     name, ok, detail = _sandbox_check()
     assert name == "coding sandbox" and "layers:" in detail
-    if coding_runner.landlock_abi() >= 6 and coding._unshare_prefix(os.geteuid() == 0):
+    if coding_runner.landlock_abi() >= 6 and sandbox._unshare_prefix(os.geteuid() == 0):
         assert ok, detail  # this machine has every layer
         for layer in ("landlock-read", "seccomp", "pidns", "procfs", "env"):
             assert layer in detail
@@ -738,14 +739,14 @@ def _frame(obj) -> bytes:
 
 
 def test_frames_are_length_prefixed_and_anything_else_is_a_protocol_error():
-    ok, rest = coding._frames(_frame({"ev": "ready"}) + _frame({"ev": "done"}) + b"0000")
+    ok, rest = sandbox._frames(_frame({"ev": "ready"}) + _frame({"ev": "done"}) + b"0000")
     assert [e["ev"] for e in ok] == ["ready", "done"] and rest == b"0000"
     bad = [b'{"ev": "case", "i": 0, "passed": true}\n',  # the old line format
            b"zzzzzzzz{}", b"%08x" % (coding_runner.MAX_FRAME + 1),
            b"00000003abc", _frame([1, 2]), _frame({"i": 0}), b"00000005[[[[["]
     for data in bad:
-        with pytest.raises(coding._ProtocolError):
-            coding._frames(data)
+        with pytest.raises(sandbox._ProtocolError):
+            sandbox._frames(data)
 
 
 def test_values_decode_as_plain_data_built_here():
@@ -753,7 +754,7 @@ def test_values_decode_as_plain_data_built_here():
     cases = [1, 1.5, "s", None, True, [1, [2]], (1, "a"), {"k": (1, 2), 3: [None]},
              {frozenset({1, 2}): "set key"}]
     for value in cases:
-        assert coding.from_wire(json.loads(json.dumps(wire(value)))) == value
+        assert sandbox.from_wire(json.loads(json.dumps(wire(value)))) == value
 
     class Evil(int):
         def __eq__(self, other):
@@ -761,14 +762,14 @@ def test_values_decode_as_plain_data_built_here():
 
         __hash__ = int.__hash__
 
-    got = coding.from_wire(wire([Evil(7), Evil(8)]))
+    got = sandbox.from_wire(wire([Evil(7), Evil(8)]))
     assert got == [7, 8] and all(type(x) is int for x in got)
-    opaque = coding.from_wire(wire(object()))
-    assert isinstance(opaque, coding.Opaque) and opaque != object() and opaque != 1
+    opaque = sandbox.from_wire(wire(object()))
+    assert isinstance(opaque, sandbox.Opaque) and opaque != object() and opaque != 1
     for forged in [{"$dict": [[[1], 2]]}, {"$tuple": 1}, {"passed": True}, {"$dict": [[1]]},
                    {"$set": [[1]]}, {"$opaque": 1}]:
-        with pytest.raises(coding._ProtocolError):
-            coding.from_wire(forged)
+        with pytest.raises(sandbox._ProtocolError):
+            sandbox.from_wire(forged)
 
 
 def test_records_out_of_order_fail_the_cases_not_answered(tmp_path):

@@ -560,3 +560,45 @@ def test_model_rejecting_temperature_is_retried_without_it(server):
     assert s.engine == f"llm:{MODEL}" and faults.items == []
     first, second = server.chat_requests()
     assert "temperature" in first.body and "temperature" not in second.body
+
+
+# ----------------------------------------------------------------------------- bank check
+
+
+def test_a_high_level_on_a_stated_misconception_is_lowered_with_the_reason(server):
+    """The model gives 5s to an answer that binds "unsupervised" to labelled data; the bank's
+    pairs (rubrics/pairs.yaml) catch it, the content criteria drop to 2, the reason and the
+    correction are recorded, and the prompt carried the pair and the misconception's correction."""
+    from mockinterview.bank import load_bank
+    from mockinterview.schema import Misconception
+
+    bank = load_bank()
+    q = QUESTION.model_copy(update={"misconceptions": [Misconception(
+        claim="k-means needs labels", kind="confusion",
+        correction="k-means is unsupervised: it clusters unlabelled data")]})
+    wrong = ("Supervised learning trains a model on labelled data. Unsupervised learning uses "
+             "labeled data too, for example k-means.")
+    server.script(ScriptedReply.json(score_json(level=5, evidence=[])))
+    c = AnswerContext(question=q, rubric=RUBRIC, answers=[wrong], pairs=bank.pairs)
+    s = make_brain(server).score(c)
+    levels = {r.criterion: r.level for r in s.criteria}
+    assert levels == {"correctness": 2, "depth": 2, "communication": 5}
+    assert "Lowered from 5" in s.criteria[0].rationale
+    assert s.overall <= 2.0
+    assert any(n.startswith("lowered by the bank check (correctness 5->2, depth 5->2)")
+               for n in s.notes)
+    assert any(n.startswith("correction: ") and "supervised learning" in n for n in s.notes)
+    prompt = server.chat_requests()[0].prompt_text
+    assert "k-means is unsupervised: it clusters unlabelled data" in prompt
+    assert "supervised learning (labeled data) versus unsupervised learning" in prompt
+
+
+def test_a_right_answer_keeps_the_models_levels(server):
+    from mockinterview.bank import load_bank
+
+    server.script(ScriptedReply.json(score_json(level=5, evidence=[])))
+    c = AnswerContext(question=QUESTION, rubric=RUBRIC, answers=[ANSWER],
+                      pairs=load_bank().pairs)
+    s = make_brain(server).score(c)
+    assert [r.level for r in s.criteria] == [5, 5, 5] and s.overall == 5.0
+    assert not any(n.startswith(("lowered", "correction")) for n in s.notes)

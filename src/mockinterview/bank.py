@@ -12,6 +12,7 @@ import json
 import os
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,14 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from mockinterview.errors import BankError
-from mockinterview.schema import ROLES, SECTIONS, Question, RoleProfile, SectionRubric
+from mockinterview.schema import ROLES, SECTIONS, Pair, Question, RoleProfile, SectionRubric
 from mockinterview.shipped import shipped
 
 KINDS: dict[str, type[BaseModel]] = {
     "sections": SectionRubric,
     "questions": Question,
     "profile": RoleProfile,
+    "pairs": Pair,
 }
 MAX_FILE_BYTES = 2_000_000
 MAX_DEPTH = 40
@@ -159,7 +161,7 @@ def _line_for(lines: dict[Loc, int], loc: Loc) -> int:
     return lines.get((), 1)
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: Mapping[str, Any]) -> str:
     kind = err.get("type", "")
     if kind == "extra_forbidden":
         return "unknown key"
@@ -183,6 +185,7 @@ class Bank:
     profiles: dict[str, RoleProfile] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
     origin: dict[str, str] = field(default_factory=dict)  # question id -> "file:line"
+    pairs: list[Pair] = field(default_factory=list)  # paired concepts (rubrics/pairs.yaml)
 
     def question(self, qid: str) -> Question:
         try:
@@ -331,6 +334,16 @@ def _check_item(kind: str, model: type[BaseModel], item: Any, loc: Loc, lines: d
             problems.append(f"{where}: {_dotted(label)}.criteria: duplicate criterion {dup!r}")
         if not problems:
             bank.sections[obj.section] = obj
+    elif isinstance(obj, Pair):
+        if any(p.id == obj.id for p in bank.pairs):
+            problems.append(f"{where}: {_dotted(label)}.id: duplicate pair {obj.id!r}")
+            return problems
+        terms = [t for side in obj.sides for t in (side.term, *side.aliases)]
+        low = [t.lower() for t in terms]
+        for dup in sorted({t for t in low if low.count(t) > 1}):
+            problems.append(f"{where}: {_dotted(label)}.sides: {dup!r} names both sides")
+        if not problems:
+            bank.pairs.append(obj)
     elif isinstance(obj, RoleProfile):
         if obj.role in bank.profiles:
             problems.append(f"{where}: profile.role: role {obj.role!r} has two profiles")

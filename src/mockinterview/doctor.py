@@ -92,7 +92,7 @@ def run_checks(cfg: Config, mic: bool = False) -> list[tuple[str, bool, str]]:
 
 def _sandbox_check() -> tuple[str, bool, str]:
     """Run ``add(1, 2)`` in the real sandbox: which layers were in force, which were missing."""
-    from mockinterview.coding.challenge import run_solution
+    from mockinterview.coding.sandbox import run_solution
     from mockinterview.schema import CodingSpec, TestCase
 
     spec = CodingSpec(function="add", signature="def add(a, b):",

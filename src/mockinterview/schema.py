@@ -21,6 +21,7 @@ Section = Literal[
     "feedback",
 ]
 Role = Literal["ml-engineer", "data-scientist", "genai-engineer"]
+TurnKind = Literal["question", "follow_up", "coding", "candidate_question", "statement"]
 Level = Literal["junior", "mid", "senior"]
 Style = Literal["friendly", "neutral", "demanding"]
 
@@ -168,6 +169,36 @@ class Question(Strict):
 
     def key_point(self, kp_id: str) -> KeyPoint | None:
         return next((k for k in self.key_points if k.id == kp_id), None)
+
+
+class PairSide(Strict):
+    """One side of a paired concept: its term, other ways to say it, and what defines it.
+
+    ``defines`` are short phrases that state this side's meaning ("too simple", "underfits",
+    "of the actual positives"); a sentence that binds the partner's term to one of them states the
+    pair the wrong way round.
+    """
+
+    term: str = Field(min_length=1, max_length=80)
+    aliases: list[str] = Field(default_factory=list, max_length=20)
+    defines: list[str] = Field(min_length=1, max_length=30)
+
+    @field_validator("aliases", "defines")
+    @classmethod
+    def _non_empty(cls, v: list[str]) -> list[str]:
+        for p in v:
+            if not p.strip():
+                raise ValueError("an entry is empty")
+        return v
+
+
+class Pair(Strict):
+    """Two concepts candidates swap (bias/variance, precision/recall): a general check, not tied
+    to one question. ``sides`` holds exactly two sides."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    sides: list[PairSide] = Field(min_length=2, max_length=2)
+    note: str = Field(default="", max_length=300)
 
 
 class Criterion(Strict):
@@ -362,7 +393,7 @@ class Turn(Strict):
     index: int
     section: Section
     question_id: str | None = None
-    kind: Literal["question", "follow_up", "coding", "candidate_question", "statement"] = "question"
+    kind: TurnKind = "question"
     prompt_text: str
     prompt_audio: str | None = None  # path relative to the session folder
     answer_audio: str | None = None

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from mockinterview.coding import challenge as coding
+from mockinterview.coding import sandbox
 from mockinterview.schema import CodingSpec, TestCase
 
 from .ledger import attack
@@ -29,8 +29,8 @@ from .ledger import attack
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 ATTACK_FILES = sorted(HOSTILE.glob("*.py"))
 PREFIX = "MIHONEY-"
-MODES = {"all layers": coding.SandboxOptions(),
-         "no namespaces": coding.SandboxOptions(namespaces=False)}
+MODES = {"all layers": sandbox.SandboxOptions(),
+         "no namespaces": sandbox.SandboxOptions(namespaces=False)}
 
 
 class Honeypot:
@@ -130,7 +130,7 @@ def _klass(path: Path) -> str:
 def test_hostile_solution_passes_nothing_and_reads_nothing(honeypot, tmp_path, path, mode):
     sol = tmp_path / "solution.py"
     sol.write_text(honeypot.code(path))
-    run = coding.run_solution(sol, honeypot.spec(), "c1", MODES[mode])
+    run = sandbox.run_solution(sol, honeypot.spec(), "c1", MODES[mode])
     # The report shows each case's expected value, as repr(token): any other occurrence is a leak.
     record = run.model_dump_json().replace(repr(honeypot.token), "")
     problems = []
@@ -164,7 +164,7 @@ def test_control_a_solution_that_knows_the_token_passes_and_can_read_its_own_fol
                    "def solve(n):\n"
                    "    assert 'def solve' in open(os.path.join(os.getcwd(), 'solution.py')).read()\n"
                    f"    return {honeypot.token!r}\n")
-    run = coding.run_solution(sol, honeypot.spec(), "c1")
+    run = sandbox.run_solution(sol, honeypot.spec(), "c1")
     assert run.passed == run.total == 4, run.verdict
     assert "landlock-read" in run.sandbox and "seccomp" in run.sandbox
 
@@ -172,8 +172,8 @@ def test_control_a_solution_that_knows_the_token_passes_and_can_read_its_own_fol
 def test_a_missing_layer_is_recorded_on_the_run(honeypot, tmp_path):
     sol = tmp_path / "solution.py"
     sol.write_text("def solve(n):\n    return None\n")
-    run = coding.run_solution(sol, honeypot.spec(), "c1",
-                              coding.SandboxOptions(namespaces=False, seccomp=False))
+    run = sandbox.run_solution(sol, honeypot.spec(), "c1",
+                              sandbox.SandboxOptions(namespaces=False, seccomp=False))
     assert {"netns", "pidns", "procfs", "seccomp"} <= set(run.sandbox_missing)
     assert "landlock-read" in run.sandbox and "landlock-read" not in run.sandbox_missing
 
@@ -198,7 +198,7 @@ def test_the_project_bank_cannot_be_imported_to_look_up_the_cases(tmp_path):
         "            if c.raises:\n"
         "                raise getattr(__builtins__, c.raises, ValueError)('x')\n"
         "            return c.expected\n")
-    run = coding.run_solution(sol, spec, question.id)
+    run = sandbox.run_solution(sol, spec, question.id)
     held = run.passed == 0 and ("PermissionError" in run.verdict or "ModuleNotFoundError"
                                 in run.verdict or "No module" in run.verdict)
     attack("sandbox: reading files", held, f"importing the bank: {run.verdict}")

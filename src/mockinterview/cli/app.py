@@ -742,6 +742,8 @@ def rubrics_check(path: Path = typer.Argument(None, help="a rubrics folder or on
     table.add_column("counts")
     for k, counter in summary.items():
         table.add_row(k, ", ".join(f"{n}: {c}" for n, c in sorted(counter.items())))
+    if bank.pairs:
+        table.add_row("pairs", f"{len(bank.pairs)} paired concepts")
     console.print(table)
     if problems:
         err_console.print(f"[red]{len(problems)} problem(s)[/]")
@@ -1071,6 +1073,9 @@ def rescore(
     against: Path = typer.Option(None, "--against",
                                  help="a second bank folder: score with both and compare"),
     changed: bool = typer.Option(False, "--changed", help="show only rows that changed"),
+    strict: bool = typer.Option(False, "--strict",
+                                help="fail on a question the bank no longer has (by id or "
+                                     "wording) instead of re-scoring the rest"),
 ) -> None:
     """Re-score stored transcripts with a rubric/prompt version; the new run is kept beside the old."""
     from mockinterview.coach.core import rescore_session
@@ -1085,7 +1090,7 @@ def rescore(
             folder = find_session(cfg.recordings_dir(), ref)
             with err_console.status(f"Re-scoring {escape(folder.name)} ({engine})…"):
                 result = rescore_session(folder, cfg, engine=engine, rubrics=rubrics,
-                                         prompts=prompts, against=against)
+                                         prompts=prompts, against=against, strict=strict)
         except SessionError as e:
             err_console.print(f"[bold red]skipped:[/] {escape(str(e).splitlines()[0])}",
                               highlight=False)
@@ -1109,6 +1114,9 @@ def calibrate(
     prompts: Path = typer.Option(None, "--prompts", help="prompt templates folder (llm engine)"),
     against: Path = typer.Option(None, "--against",
                                  help="a second bank folder: score with both and compare"),
+    strict: bool = typer.Option(False, "--strict",
+                                help="fail on a line whose question matches no bank question "
+                                     "(or two) instead of listing it and scoring the rest"),
 ) -> None:
     """Measure how well the grader agrees with a coach's grades (Spearman, QWK, MAE...)."""
     from mockinterview.coach.core import calibrate as run_calibration
@@ -1121,9 +1129,12 @@ def calibrate(
 
     cfg = _cfg()
     with err_console.status("Scoring the graded answers…"):
-        report = run_calibration(file, cfg, engine=engine, rubrics=rubrics, prompts=prompts)
-        base = run_calibration(file, cfg, engine=engine, rubrics=against, prompts=prompts) \
-            if against is not None else None
+        report = run_calibration(file, cfg, engine=engine, rubrics=rubrics, prompts=prompts,
+                                 strict=strict)
+        base = run_calibration(file, cfg, engine=engine, rubrics=against, prompts=prompts,
+                               strict=strict) if against is not None else None
+    for problem in report.unmatched:
+        err_console.print(f"[yellow]unmatched:[/] {escape(problem)}", highlight=False)
     if as_json:
         out = report.as_json()
         if base is not None:
@@ -1134,6 +1145,10 @@ def calibrate(
     adv = report.adversarial_max
     console.print(f"Honest answers: Spearman {report.honest.spearman} over {report.honest.n}; "
                   f"highest level given to an adversarial answer: {adv if adv else '-'}")
+    above, n_adv = report.adversarial_above_2
+    top, n_top = report.top_given_top
+    console.print(f"Adversarial answers above 2: {above} of {n_adv}; honest grade-5 answers "
+                  f"given 5: {top} of {n_top}")
     if report.worst:
         console.print(worst_table(report))
     if base is not None:
@@ -1146,6 +1161,10 @@ def calibrate(
 def export_grades(
     sessions: list[str] = typer.Argument(..., help="session folders, ids, or 'latest'"),
     output: Path = typer.Option(..., "-o", "--output", help="the JSONL file to write"),
+    rubrics: Path = typer.Option(None, "--rubrics",
+                                 help="bank folder whose question ids the lines should use"),
+    strict: bool = typer.Option(False, "--strict",
+                                help="fail on a question the bank has neither by id nor wording"),
 ) -> None:
     """Export reviewer annotations as graded answers for `calibrate`."""
     from mockinterview.coach.core import export_grades as export
@@ -1160,7 +1179,9 @@ def export_grades(
             folders.append(find_session(cfg.recordings_dir(), ref))
         except SessionError as e:
             err_console.print(f"[bold red]skipped:[/] {escape(str(e))}", highlight=False)
-    lines, problems = export(folders)
+    from mockinterview.bank import load_bank
+
+    lines, problems = export(folders, load_bank(rubrics or cfg.rubrics), strict=strict)
     for p in problems:
         err_console.print(f"[yellow]note:[/] {escape(p)}", highlight=False)
     if not lines:

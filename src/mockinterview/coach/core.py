@@ -30,7 +30,7 @@ from mockinterview.config import Config
 from mockinterview.errors import CalibrationError, MockInterviewError, SessionError
 from mockinterview.interviewer.base import AnswerContext
 from mockinterview.interviewer.prompts import default_prompts_dir
-from mockinterview.interviewer.scoring import content_stems, delivery_metrics
+from mockinterview.interviewer.scoring import delivery_metrics
 from mockinterview.schema import (
     Delivery,
     KeyPoint,
@@ -91,7 +91,8 @@ def with_dirs(cfg: Config, rubrics: Path | None, prompts: Path | None) -> Config
 # ----------------------------------------------------------------------------- rescore
 
 
-def answer_contexts(session: Session, bank: Bank) -> tuple[list[AnswerContext], list[str]]:
+def answer_contexts(session: Session, bank: Bank, strict: bool = False
+                    ) -> tuple[list[AnswerContext], list[str]]:
     """One AnswerContext per question answered in the session, rebuilt from its stored turns.
 
     Turns superseded by a voice command (``capture["command"]``: repeat, skip, pause...) are not
@@ -108,12 +109,26 @@ def answer_contexts(session: Session, bank: Bank) -> tuple[list[AnswerContext], 
     for qid, turns in grouped.items():
         q = bank.questions.get(qid)
         if q is None:
-            problems.append(f"{session.id}: question {qid} is not in the bank; not re-scored")
-            continue
+            # a renamed or reworded question: find it by the words the interviewer asked
+            first = next((t for t in turns if t.kind != "follow_up"), turns[0])
+            found = find_question(first.prompt_text, first.section, bank)
+            q = found.question
+            if q is None:
+                what = "matches two" if found.status == "ambiguous" else "matches no"
+                problem = (f"{session.id}: turn {first.index}: question {qid} is not in the bank "
+                           f"and its wording {what} bank question")
+                if found.nearest:
+                    problem += f"; nearest: {found.describe_nearest()}"
+                if strict:
+                    raise SessionError(problem)
+                problems.append(problem + "; not re-scored")
+                continue
+            problems.append(f"{session.id}: question {qid} is not in the bank; scored as "
+                            f"{q.id} (same wording, similarity {found.score:.0f})")
         rubric = bank.rubric(q.section)
         ctx = AnswerContext(question=q, rubric=rubric, answers=[], role=session.plan.role,
                             level=session.plan.level, style=session.plan.style,
-                            section_terms=list(rubric.common_terms))
+                            section_terms=list(rubric.common_terms), pairs=list(bank.pairs))
         for t in turns:
             if t.kind == "follow_up":
                 ctx.follow_ups.append(t.prompt_text)
@@ -193,7 +208,8 @@ def next_run_id(session: Session) -> str:
 
 def rescore_session(folder: Path, cfg: Config, engine: str = "offline",
                     rubrics: Path | None = None, prompts: Path | None = None,
-                    against: Path | None = None, save: bool = True) -> RescoreResult:
+                    against: Path | None = None, save: bool = True,
+                    strict: bool = False) -> RescoreResult:
     """Re-score a stored session; append the run (and save atomically) unless ``save`` is False.
 
     The "before" column is the session's latest stored run, or with ``against`` the same answers
@@ -210,7 +226,7 @@ def rescore_session(folder: Path, cfg: Config, engine: str = "offline",
 
         bank = with_generated(bank, session.tailoring.generated)
     brain = make_scorer(cfg, engine, session.plan.style)
-    contexts, problems = answer_contexts(session, bank)
+    contexts, problems = answer_contexts(session, bank, strict)
     scores = _score_all(brain, contexts)
     run = ScoringRun(id=next_run_id(session), engine=getattr(brain, "name", engine),
                      rubric_dir=str(bank.root), prompt_dir=str(prompts_dir(cfg)),
@@ -324,32 +340,92 @@ def _norm_words(text: str) -> list[str]:
     return normalize(text)
 
 
-def match_question(text: str, section: str, bank: Bank, min_overlap: float = 0.8
-                   ) -> Question | None:
-    """A bank question from its id, its exact text (normalised) or a close wording of it.
+# words that only say "answer this" ("Explain...", "Can you walk me through..."): a coach's own
+# wording of a bank question differs in them more than in anything else
+_ASKING = frozenset("""explain describe discuss tell talk walk give outline define briefly please
+overview us me go through can could would you let let's lets say whats hows whys whos thats
+youd id im ive write implement code function""".split())
+MATCH_ACCEPT = 85.0  # similarity (0-100) a coach's wording needs to count as a bank question
+MATCH_MARGIN = 5.0  # the best match must beat the next one by this much, else it is ambiguous
 
-    Close wording: the content words of the two texts overlap by at least ``min_overlap``
-    (Jaccard), within the same section. Below that the question counts as unknown.
+
+def _question_words(text: str, stemmed: bool = True) -> list[str]:
+    from mockinterview.interviewer.scoring import STOPWORDS, stem
+
+    words = [w for w in _norm_words(text) if w not in STOPWORDS and w not in _ASKING]
+    return [stem(w) for w in words] if stemmed else words
+
+
+def question_similarity(a: str, b: str) -> float:
+    """How alike two wordings of a question are, 0-100, robust to what coaches change.
+
+    Normalised first (hyphens split, British spellings, number words: ``textnorm.normalize``),
+    stemmed, with stop words and asking words ("explain", "describe") left out; then the best of
+    three views: shared words over the longer question's words (word order and "how does X work"
+    vs "describe how X works"), rapidfuzz's token-sort ratio (a typo or changed word), and the
+    words run together (so "tradeoff" meets "trade-off").
+    """
+    from rapidfuzz import fuzz
+
+    wa, wb = _question_words(a), _question_words(b)
+    if not wa or not wb:
+        return 0.0
+    sa, sb = set(wa), set(wb)
+    overlap = 100.0 * len(sa & sb) / max(len(sa), len(sb))
+    sort = fuzz.token_sort_ratio(" ".join(wa), " ".join(wb))
+    joined = fuzz.ratio("".join(_question_words(a, False)), "".join(_question_words(b, False)))
+    return round(max(overlap, sort, joined), 1)
+
+
+@dataclass
+class QuestionMatch:
+    """Which bank question a line names, and how: ``question`` is None when it names none
+    (``status`` "unmatched") or two (``status`` "ambiguous"); ``nearest`` lists the closest bank
+    questions with their similarity, for the report."""
+
+    question: Question | None
+    status: str  # "id", "text", "close", "unmatched", "ambiguous"
+    score: float = 100.0
+    nearest: list[tuple[Question, float]] = field(default_factory=list)
+
+    def describe_nearest(self, n: int = 3) -> str:
+        return "; ".join(f"{q.id} \"{q.text}\" ({s:.0f})" for q, s in self.nearest[:n])
+
+
+def find_question(text: str, section: str | None, bank: Bank) -> QuestionMatch:
+    """A bank question from its id, its text (normalised) or a close wording in the same section.
+
+    Exact id first, then the normalised text or rephrasing, then :func:`question_similarity`
+    against every question of the section: accepted at ``MATCH_ACCEPT`` or above when no other
+    question comes within ``MATCH_MARGIN``. Measured on the calibration files: every line of
+    graded.jsonl and heldout.jsonl resolves, and the wordings of tests/data/coach-wordings.jsonl
+    resolve to the intended question.
     """
     if text in bank.questions:
-        return bank.questions[text]
+        return QuestionMatch(bank.questions[text], "id")
     want = _norm_words(text)
-    pool = [q for q in bank.questions.values() if q.section == section] or \
-        list(bank.questions.values())
+    pool = [q for q in bank.questions.values() if section is None or q.section == section]
     for q in pool:
         if want == _norm_words(q.text) or (q.rephrasing and want == _norm_words(q.rephrasing)):
-            return q
-    ws = set(content_stems(text))
-    best, best_j = None, 0.0
+            return QuestionMatch(q, "text")
+    scored = []
     for q in pool:
-        for candidate in filter(None, (q.text, q.rephrasing)):
-            qs = set(content_stems(candidate))
-            if not ws or not qs:
-                continue
-            j = len(ws & qs) / len(ws | qs)
-            if j > best_j:
-                best, best_j = q, j
-    return best if best_j >= min_overlap else None
+        s = max(question_similarity(text, c) for c in filter(None, (q.text, q.rephrasing)))
+        scored.append((q, s))
+    scored.sort(key=lambda x: (-x[1], x[0].id))
+    if not scored or scored[0][1] < MATCH_ACCEPT:
+        return QuestionMatch(None, "unmatched", scored[0][1] if scored else 0.0, scored[:3])
+    if len(scored) > 1 and scored[1][1] >= MATCH_ACCEPT and \
+            scored[0][1] - scored[1][1] < MATCH_MARGIN:
+        return QuestionMatch(None, "ambiguous", scored[0][1], scored[:3])
+    return QuestionMatch(scored[0][0], "close", scored[0][1], scored[:3])
+
+
+def match_question(text: str, section: str, bank: Bank, min_overlap: float = 0.8
+                   ) -> Question | None:
+    """The bank question a line names, or None (see :func:`find_question`); ``min_overlap`` is
+    kept for callers of the old Jaccard matcher and no longer used."""
+    return find_question(text, section, bank).question
 
 
 def _adhoc_question(item: CalibrationItem, lineno: int, where: str) -> Question:
@@ -441,6 +517,21 @@ class CalibrationReport:
     per_section: dict[str, Agreement]
     honest: Agreement
     adversarial_max: int | None  # the highest predicted grade among adversarial items
+    # lines naming no bank question, or two: "file:line: ...; nearest: ..." (not scored)
+    unmatched: list[str] = field(default_factory=list)
+
+    @property
+    def adversarial_above_2(self) -> tuple[int, int]:
+        """(adversarial answers predicted above 2, adversarial answers): confidently wrong,
+        padded or grader-instructing answers a coach grades 1-2."""
+        adv = [i for i in self.items if i.kind == "adversarial"]
+        return sum(1 for i in adv if i.predicted > 2), len(adv)
+
+    @property
+    def top_given_top(self) -> tuple[int, int]:
+        """(honest grade-5 answers predicted 5, honest grade-5 answers): is the top reachable."""
+        top = [i for i in self.items if i.kind == "honest" and i.grade == 5]
+        return sum(1 for i in top if i.predicted == 5), len(top)
 
     @property
     def worst(self) -> list[CalibratedItem]:
@@ -453,27 +544,54 @@ class CalibrationReport:
                 "within_one": a.within_one, "honest_spearman": self.honest.spearman,
                 "honest_n": self.honest.n, "adversarial_max": self.adversarial_max,
                 "engine": self.engine, "rubric_dir": self.rubric_dir,
+                "unmatched": list(self.unmatched),
+                "adversarial_above_2": list(self.adversarial_above_2),
+                "grade5_given_5": list(self.top_given_top),
+                "honest_exact": self.honest.exact,
                 "per_section": {k: v.__dict__ for k, v in self.per_section.items()},
                 "items": [i.as_json() for i in self.items]}
 
 
 def calibrate(path: Path, cfg: Config, engine: str = "offline", rubrics: Path | None = None,
-              prompts: Path | None = None) -> CalibrationReport:
-    """Score every graded answer in ``path`` and measure agreement with the coach's grades."""
+              prompts: Path | None = None, strict: bool = False) -> CalibrationReport:
+    """Score every graded answer in ``path`` and measure agreement with the coach's grades.
+
+    A line whose question matches no bank question (or two) and carries no key_points of its own
+    is listed in ``unmatched`` with the nearest bank questions, and the rest is still scored;
+    ``strict`` raises CalibrationError on the first such line instead.
+    """
     items = load_calibration(path)
     cfg = with_dirs(cfg, rubrics, prompts)
     bank = load_bank(cfg.rubrics)
     brain = make_scorer(cfg, engine)
     out: list[CalibratedItem] = []
+    unmatched: list[str] = []
     for lineno, item in items:
         where = f"{path}:{lineno}"
-        q = match_question(item.question, item.section, bank)
+        found = find_question(item.question, item.section, bank)
+        q = found.question
         in_bank = q is not None
-        if q is None:
+        problem = None
+        if q is None and not item.key_points:
+            what = "matches two bank questions" if found.status == "ambiguous" else \
+                "matches no bank question"
+            problem = (f"{where}: question: {_clip(item.question)!r} {what} in section "
+                       f"{item.section}")
+            if found.nearest:
+                problem += f"; nearest: {found.describe_nearest()}"
+            if not strict:
+                problem += "; not scored (add key_points to score it, or use the bank's wording)"
+        elif q is None:
             q = _adhoc_question(item, lineno, where)
         elif q.section != item.section:
-            raise CalibrationError(f"{where}: section: {item.section} does not match the bank "
-                                   f"question {q.id}, which is in {q.section}")
+            problem = (f"{where}: section: {item.section} does not match the bank question "
+                       f"{q.id}, which is in {q.section}")
+        if problem:
+            if strict:
+                raise CalibrationError(problem)
+            unmatched.append(problem)
+            continue
+        assert q is not None
         try:
             rubric = spoken_rubric(bank.rubric(q.section))
         except MockInterviewError:
@@ -481,13 +599,16 @@ def calibrate(path: Path, cfg: Config, engine: str = "offline", rubrics: Path | 
                                    f"{q.section}") from None
         delivery: Delivery = delivery_metrics(Transcript(text=item.answer, source="text"))
         ctx = AnswerContext(question=q, rubric=rubric, answers=[item.answer], delivery=[delivery],
-                            section_terms=list(rubric.common_terms))
+                            section_terms=list(rubric.common_terms), pairs=list(bank.pairs))
         score = brain.score(ctx)
         predicted = min(5, max(1, agreement.round_half_up(score.overall)))
         out.append(CalibratedItem(line=lineno, id=item.id or f"line-{lineno}", question_id=q.id,
                                   section=item.section, kind=item.kind, grade=item.grade,
                                   predicted=predicted, overall=score.overall, in_bank=in_bank,
                                   note=item.note, answer=item.answer))
+    if not out:
+        raise CalibrationError(f"{path}: no line matched a bank question ({len(unmatched)} "
+                               f"unmatched); first: {unmatched[0] if unmatched else '-'}")
     sections = sorted({i.section for i in out})
     honest = [i for i in out if i.kind == "honest"]
     adversarial = [i for i in out if i.kind == "adversarial"]
@@ -497,17 +618,27 @@ def calibrate(path: Path, cfg: Config, engine: str = "offline", rubrics: Path | 
         per_section={s: Agreement.of([i for i in out if i.section == s]) for s in sections},
         honest=Agreement.of(honest),
         adversarial_max=max((i.predicted for i in adversarial), default=None),
+        unmatched=unmatched,
     )
+
+
+def _clip(text: str, n: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 # ----------------------------------------------------------------------------- export
 
 
-def export_grades(folders: list[Path]) -> tuple[list[dict[str, Any]], list[str]]:
+def export_grades(folders: list[Path], bank: Bank | None = None, strict: bool = False
+                  ) -> tuple[list[dict[str, Any]], list[str]]:
     """Reviewer annotations with levels, as calibration lines; plus the problems met.
 
     grade = the rounded mean of the reviewer's levels on that answer; answer = the transcript of
-    every answer turn of the question (main answer and follow-ups), as the engine saw it.
+    every answer turn of the question (main answer and follow-ups), as the engine saw it. With a
+    ``bank``, a question id the bank no longer has is looked up by the words the interviewer asked
+    (:func:`find_question`); a line that still matches nothing is exported with the asked text
+    and listed in the problems with the nearest bank questions (``strict`` raises instead).
     """
     lines: list[dict[str, Any]] = []
     problems: list[str] = []
@@ -538,7 +669,24 @@ def export_grades(folders: list[Path]) -> tuple[list[dict[str, Any]], list[str]]
                 continue
             levels = list(note.levels.values())
             grade = min(5, max(1, agreement.round_half_up(sum(levels) / len(levels))))
-            lines.append({"id": f"{session.id}:{qid}:{n + 1}", "question": qid,
+            question = qid
+            if bank is not None and qid not in bank.questions:
+                asked = next((t.prompt_text for t in turns if t.kind != "follow_up"),
+                             turns[0].prompt_text)
+                found = find_question(asked, section, bank)
+                if found.question is not None:
+                    question = found.question.id
+                else:
+                    what = "matches two" if found.status == "ambiguous" else "matches no"
+                    problem = (f"{session.id}: annotation {n + 1}: question {qid} is not in the "
+                               f"bank and its wording {what} bank question")
+                    if found.nearest:
+                        problem += f"; nearest: {found.describe_nearest()}"
+                    if strict:
+                        raise CalibrationError(problem)
+                    problems.append(problem + "; exported with the asked text")
+                    question = asked
+            lines.append({"id": f"{session.id}:{qid}:{n + 1}", "question": question,
                           "section": section, "answer": answer, "grade": grade,
                           "kind": "honest",
                           "note": f"exported from {note.reviewer}'s review"

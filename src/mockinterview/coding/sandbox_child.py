@@ -548,7 +548,7 @@ def block_sockets() -> None:
             raise PermissionError(1, "network access is not allowed in the coding sandbox")
 
     socket.socket = _NoSocket  # type: ignore[misc]
-    socket.create_connection = lambda *a, **k: _NoSocket()  # type: ignore[assignment]
+    socket.create_connection = lambda *a, **k: _NoSocket()
 
 
 # ----------------------------------------------------------------------------- running

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from mockinterview.schema import (
     Delivery,
     Feedback,
+    Pair,
     Question,
     QuestionScore,
     RoleProfile,
@@ -33,6 +34,9 @@ class AnswerContext:
     section_remaining_s: float = 0.0
     coding: dict[str, Any] | None = None  # the coding run's verdict and cases, for coding questions
     section_terms: list[str] = field(default_factory=list)
+    # the bank's paired concepts (rubrics/pairs.yaml): a term bound to its partner's definition
+    # is a wrong claim on any question
+    pairs: list[Pair] = field(default_factory=list)
 
     @property
     def transcript(self) -> str:

@@ -24,9 +24,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mockinterview.clock import REAL_CLOCK, Clock
+
+if TYPE_CHECKING:
+    from openai import Stream
+    from openai.types.chat import ChatCompletionChunk
 from mockinterview.config import Config
 
 log = logging.getLogger(__name__)
@@ -306,7 +310,7 @@ class ModelClient:
         attempt = 0
         yielded = 0
         while True:
-            stream = None
+            stream: Stream[ChatCompletionChunk] | None = None
             kw: dict[str, Any] = {}
             if not self._no_temperature:
                 kw["temperature"] = self.options.temperature_live
@@ -314,9 +318,9 @@ class ModelClient:
                 remaining = deadline - self.clock.now()
                 if remaining <= 0.05:
                     raise LLMFault("timeout", "no time left for the model call")
-                stream = self._client.chat.completions.create(
+                stream = cast("Stream[ChatCompletionChunk]", self._client.chat.completions.create(
                     model=self.model, messages=messages,  # type: ignore[arg-type]
-                    stream=True, timeout=min(per_attempt, remaining), **kw)
+                    stream=True, timeout=min(per_attempt, remaining), **kw))
                 buf, decided, finish = "", marker is None, None
                 for chunk in stream:
                     if self.clock.now() > deadline:

@@ -256,10 +256,18 @@ class LLMBrain:
         if ctx.coding:
             coding = {"verdict": ctx.coding.get("verdict", "unknown"),
                       "passed": ctx.coding.get("passed", 0), "total": ctx.coding.get("total", 0)}
+        from mockinterview.interviewer.claims import relevant_pairs
+
+        pairs = [{"a": p.sides[0].term, "a_means": p.sides[0].defines[0],
+                  "b": p.sides[1].term, "b_means": p.sides[1].defines[0]}
+                 for p in relevant_pairs(q, ctx.pairs, self._answers_text(ctx))]
         return self.prompts.render_messages(
             "score.j2", section=q.section, role=ctx.role, level=ctx.level, question=q.text,
             key_points=[{"id": k.id, "point": k.point} for k in q.key_points],
-            misconceptions=[m.claim for m in q.misconceptions], outline=q.outline,
+            misconceptions=[m.claim for m in q.misconceptions],
+            wrong_claims=[{"claim": m.claim, "correction": m.correction, "kind": m.kind}
+                          for m in q.misconceptions],
+            pairs=pairs, outline=q.outline,
             criteria=[{"id": c.id, "name": c.name, "weight": c.weight, "levels": dict(c.levels)}
                       for c in ctx.rubric.criteria],
             asked=list(ctx.follow_ups), transcript=fence.wrap(self._answers_text(ctx)),
@@ -316,13 +324,14 @@ class LLMBrain:
             {"role": "user", "content": f"That reply is not valid: {problem}. Reply again with "
                                         "only the corrected JSON object, in the required shape."}]
         content = self.client.complete(repair, live=False, response_format=rf,
-                                 temperature=self.options.temperature_score)
+                                       temperature=self.options.temperature_score)
         try:
             return parse(content)
         except (ValueError, ValidationError) as e:
-            f = LLMFault("malformed_json", f"the model's JSON was invalid twice: {_problem(e)}")
-            f.attempts = 2
-            raise f from None
+            fault = LLMFault("malformed_json",
+                             f"the model's JSON was invalid twice: {_problem(e)}")
+            fault.attempts = 2
+            raise fault from None
 
     def score(self, ctx: AnswerContext) -> QuestionScore:
         """Per-criterion levels with verified evidence; the offline engine's when the model fails."""
@@ -372,6 +381,8 @@ class LLMBrain:
                          "dropped")
         if injected:
             notes.append("the answer tries to instruct the grader; capped at level 2")
+        results, overall, checked = _check_against_bank(ctx, results, overall, covered)
+        notes += checked
         return QuestionScore(question_id=ctx.question.id, section=ctx.question.section,
                              criteria=results, overall=round(max(1.0, min(5.0, overall)), 2),
                              covered=covered, missed=missed, dropped_quotes=dropped_total,
@@ -452,6 +463,64 @@ def _problem(e: BaseException) -> str:
         loc = ".".join(str(x) for x in err["loc"]) or "<top>"
         return f"{loc}: {err['msg']}"
     return str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+
+
+# criteria whose level says the content is right; a stated misconception caps them at 2
+_CONTENT_MEASURES = ("correctness", "coverage", "depth", "explanation")
+
+
+def _check_against_bank(ctx: AnswerContext, results: list[CriterionScore], overall: float,
+                        covered: list[str]) -> tuple[list[CriterionScore], float, list[str]]:
+    """The model's verdict checked against the bank, which it never replaces.
+
+    The offline reading of the answer (:func:`claims.read_claims`: the question's misconceptions,
+    reversed key-point claims and the bank's swapped pairs) runs on the same transcript. When it
+    finds a wrong claim, a level 4 or 5 the model gave a content criterion is lowered to 2 and the
+    overall capped at 2, with the reason in the rationale and the notes, and the bank's correction
+    is recorded. Key points the model counts as covered but whose phrasings and claims the answer
+    never uses are noted as not verified offline.
+    """
+    from mockinterview.interviewer.claims import read_claims
+    from mockinterview.interviewer.scoring import Tokens, match_key_point
+
+    q = ctx.question
+    notes: list[str] = []
+    if q.section not in ("technical", "coding", "system_design"):
+        return results, overall, notes
+    report = read_claims(ctx.transcript, q, ctx.pairs)
+    if report.wrong:
+        first = report.wrong[0]
+        measures = {c.id: c.measure for c in ctx.rubric.criteria}
+        lowered = []
+        out = []
+        for r in results:
+            if measures.get(r.criterion) in _CONTENT_MEASURES and r.level >= 4:
+                lowered.append(f"{r.criterion} {r.level}->2")
+                r = r.model_copy(update={
+                    "level": 2, "rationale": (r.rationale + f" Lowered from {r.level}: the answer "
+                                              f"states a misconception ({first.claim}).").strip()})
+            out.append(r)
+        results = out
+        if lowered or overall > 2:
+            overall = min(overall, 2.0)
+            notes.append("lowered by the bank check (" + (", ".join(lowered) or "overall")
+                         + f"): the answer states a misconception: {first.claim}")
+        notes += [f"correction: {w.feedback()}" for w in report.wrong[:3]]
+    tokens = Tokens.of(ctx.transcript)
+    by_id = {p.key_point: p for p in report.points}
+    unverified = []
+    for kp_id in covered:
+        kp = q.key_point(kp_id)
+        if kp is None:
+            continue
+        named = match_key_point(tokens, kp).covered
+        stated = by_id.get(kp_id) is not None and by_id[kp_id].stated is not None
+        if not named and not stated:
+            unverified.append(kp_id)
+    if unverified:
+        notes.append("not verified offline: the model counts " + ", ".join(unverified)
+                     + " as covered; the answer uses none of the bank's words or claims for it")
+    return results, overall, notes
 
 
 def _parse_score(text: str, criteria: list[str]) -> _ScoreOut:

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from mockinterview.interviewer.base import AnswerContext
+from mockinterview.interviewer.claims import ClaimReport, read_claims
 from mockinterview.interviewer.scoring import (
     SIGNPOSTS,
     DepthSignals,
@@ -62,6 +63,51 @@ OPENERS = {
 
 
 _PAST = re.compile(r"\b(?:was|were|had|\w{2,}ed|built|ran|wrote|made|took|got|began)\b", re.I)
+
+
+# sections whose answers state facts: claims and wrong claims are read there; behavioural and
+# introduction answers tell stories, and their scoring is left as it was
+CLAIM_SECTIONS = ("technical", "coding", "system_design")
+NAMED_CREDIT = 0.5  # a key point named, its claim not stated (0.25 and 0.5 tied on tune.jsonl)
+# level 5 for content needs depth signals of at least this much (precise claims counting): on
+# tune.jsonl 7 gave exact agreement 62% (0: 59%, 8: 61% with 6 grade-5 answers lost to 4)
+TOP_SPECIFICS = 7.0
+VAGUE_CAP = True  # vocabulary only: depth at most 2, communication at most 3
+
+
+# a question asks for trade-offs when it says so; "how do X and Y differ" asks for a difference,
+# which a precise answer states without a "however"
+_ASKS_TRADEOFFS = re.compile(r"trade-?offs?|pros and cons|\bwhen (?:would|should|do) you\b|"
+                             r"\bwhich (?:would|should) you\b|advantages|disadvantages|"
+                             r"limitations?|downsides?|\bchoose\b|\bwhen to\b", re.IGNORECASE)
+
+
+def asks_tradeoffs(q: Question) -> bool:
+    """Whether the question asks for a comparison or trade-off: only then does level 5 need one
+    (a precise, complete definition of self-attention is a 5 without a "however")."""
+    return bool(_ASKS_TRADEOFFS.search(q.text))
+
+
+def _claim_share(matches, claims: ClaimReport) -> float:
+    """Key points with claims count when a claim is stated (1) or only named (NAMED_CREDIT); the
+    others as before (covered 1, partly 0.5)."""
+    by_id = {p.key_point: p for p in claims.points}
+    total = 0.0
+    for m in matches:
+        pc = by_id.get(m.key_point)
+        if pc is not None and pc.has_claims:
+            total += 1.0 if pc.stated else NAMED_CREDIT if m.covered else 0.0
+        else:
+            total += 1.0 if m.covered else 0.5 if m.partial else 0.0
+    return total / len(matches) if matches else 0.0
+
+
+def _unverified(matches, claims: ClaimReport) -> list[str]:
+    """Key points the answer names but whose claims it does not state: the offline engine cannot
+    tell whether what it says about them is right, and says so instead of rewarding it."""
+    by_id = {p.key_point: p for p in claims.points}
+    return [m.key_point for m in matches if m.covered and by_id.get(m.key_point)
+            and by_id[m.key_point].has_claims and not by_id[m.key_point].stated]
 
 
 def _level_from_share(share: float) -> int:
@@ -113,7 +159,11 @@ class OfflineBrain:
         partial = [m for m in matches if m.partial]
         # a half-stated point counts half: coaches give credit for the right idea put loosely
         share = (len(covered) + 0.5 * len(partial)) / len(matches) if matches else 0.0
-        wrong = find_misconceptions(tokens, q)
+        claims = read_claims(text, q, ctx.pairs) if q.section in CLAIM_SECTIONS else ClaimReport()
+        wrong = [w.quote for w in claims.wrong]
+        wrong += [w for w in find_misconceptions(tokens, q) if w not in wrong]
+        if claims.with_claims:
+            share = _claim_share(matches, claims)
         injected = injection_attempts(text)
         keyword_list = is_keyword_list(tokens)
         notes: list[str] = []
@@ -125,19 +175,31 @@ class OfflineBrain:
             notes.append("a list of terms without explanation; capped at level 2")
         if wrong:
             notes.append(f"{len(wrong)} stated misconception(s)")
+            notes += [f"correction: {w.feedback()}" for w in claims.wrong[:3]]
+        unverified = _unverified(matches, claims)
+        if unverified:
+            notes.append("not verified offline: names " + ", ".join(unverified[:4])
+                         + " without stating the claim")
 
         cov_level = _level_from_share(share)
         if len(tokens) < 12:
+            cov_level = min(cov_level, 2)
+        if claims.with_claims and not claims.stated:
+            # the key points' words without their claims are vocabulary, not knowledge
             cov_level = min(cov_level, 2)
         evidence_cov = [m.evidence for m in covered if m.evidence][:3]
         vocabulary = list(ctx.section_terms or rubric.common_terms) + \
             [p for kp in q.key_points for p in kp.phrasings]
         signals = depth_signals(text, vocabulary, tokens)
+        if claims.stated:
+            # a precisely stated claim is a specific, as a number or an example is
+            signals.reasons += len(claims.stated) // 2
 
         results: list[CriterionScore] = []
         for crit in rubric.criteria:
             level, why, evidence = self._criterion(crit.measure, ctx, tokens, matches, share,
-                                                   cov_level, wrong, evidence_cov, signals)
+                                                   cov_level, wrong, evidence_cov, signals,
+                                                   claims)
             if (injected or keyword_list) and crit.measure not in ("tests", "code_quality"):
                 level = min(level, 2)  # the code's own results do not depend on what was said
             if loops:  # quotes must be words the candidate's transcript really holds
@@ -148,6 +210,9 @@ class OfflineBrain:
         overall = sum(weights[r.criterion] * r.level for r in results) / sum(weights.values())
         if injected or keyword_list:
             overall = min(overall, 2.0)
+        if claims.wrong:
+            # a confidently wrong answer is wrong however fluent: nothing else lifts it above 2
+            overall = min(overall, 2.0)
         return QuestionScore(
             question_id=q.id, section=q.section, criteria=results, overall=round(overall, 2),
             covered=[m.key_point for m in covered],
@@ -157,7 +222,8 @@ class OfflineBrain:
 
     def _criterion(self, measure: str, ctx: AnswerContext, tokens: Tokens, matches, share: float,
                    cov_level: int, wrong: list[str], evidence_cov: list[str],
-                   signals: DepthSignals | None = None) -> tuple[int, str, list[str]]:
+                   signals: DepthSignals | None = None, claims: ClaimReport | None = None
+                   ) -> tuple[int, str, list[str]]:
         q = ctx.question
         n_cov = sum(1 for m in matches if m.covered)
         n_part = sum(1 for m in matches if m.partial)
@@ -165,23 +231,48 @@ class OfflineBrain:
         # the top level asks for limits and trade-offs, not only a complete list of points
         reasons_limits = signals is None or signals.tradeoffs >= 1 or signals.reasons >= 2
         top_note = ""
-        if cov_level == 5 and not reasons_limits and q.section in ("technical", "system_design"):
+        # a precise, complete answer (every key point's claim stated) to a question that asks for
+        # no comparison is a 5 without a "however"; without claims to check, precision is unknown
+        precise = bool(claims and claims.with_claims
+                       and len(claims.stated) == len(claims.with_claims) and not claims.wrong)
+        if cov_level == 5 and not reasons_limits and q.section in ("technical", "system_design") \
+                and (asks_tradeoffs(q) or not precise):
             cov_level, top_note = 4, "; level 5 needs trade-offs or limits, not only the points"
+        if cov_level == 5 and q.section in CLAIM_SECTIONS and signals is not None \
+                and signals.total() < TOP_SPECIFICS:
+            # "complete and precise, including subtleties": every point, and the specifics that
+            # show it is understood (numbers, reasons, examples, precise claims)
+            cov_level, top_note = 4, f"; level 5 needs the specifics of a complete answer " \
+                                     f"({signals.total():.0f} of {TOP_SPECIFICS:.0f})"
         needs_motivation = any("motivat" in f"{kp.id} {kp.point}".lower() for kp in q.key_points)
         if q.section == "introduction" and needs_motivation and cov_level > 3 and \
                 "motivation" not in intro_arc(ctx.transcript):
             # the descriptors put "a clear motivation for this role" at level 4: a list of jobs,
             # however complete, stays at 3
             cov_level, top_note = 3, "; no motivation for this role"
+        # the key points' words, none of their claims: vocabulary, and depth or fluency around it
+        # is padding (the issue's "vague but wordy" answers)
+        vocabulary_only = VAGUE_CAP and q.section in CLAIM_SECTIONS and bool(
+            claims and claims.with_claims and not claims.stated and cov_level == 2)
         if measure == "coverage":
             missed = [m.key_point for m in matches if not m.covered and not m.partial]
             why = f"covers {n_cov} of {len(matches)} key points{partly}"
+            if claims and claims.with_claims:
+                why = (f"states the claims of {len(claims.stated)} of {len(claims.with_claims)} "
+                       f"key points, names {n_cov}")
             if missed:
                 why += f"; missing: {', '.join(missed[:3])}"
             return cov_level, why + top_note, evidence_cov
         if measure == "correctness":
             level = max(1, cov_level - 2 * len(wrong))
             why = f"{n_cov} of {len(matches)} key points stated correctly{partly}"
+            if claims and claims.with_claims:
+                why = (f"states the claims of {len(claims.stated)} of {len(claims.with_claims)} "
+                       f"key points")
+                named = _unverified(matches, claims)
+                if named:
+                    why += f"; names {', '.join(named[:3])} without stating it (not verified " \
+                           "offline)"
             if wrong:
                 why += f"; misconception: {wrong[0][:80]}"
                 return min(level, 2), why, wrong[:2]
@@ -189,6 +280,9 @@ class OfflineBrain:
         if measure == "depth":
             sig = signals or depth_signals(ctx.transcript, list(ctx.section_terms), tokens)
             level, why, ev = self._depth(ctx.transcript, tokens, cov_level, evidence_cov, sig)
+            if vocabulary_only and level > 2:
+                # specifics around a vague or wrong core are padding, not depth
+                level, why = cov_level, why + f"; capped by correctness (level {cov_level})"
             if wrong:
                 level = min(level, 2)
                 why += "; depth does not count beside a stated misconception"
@@ -224,6 +318,8 @@ class OfflineBrain:
                     level, why = min(level, 3), why + "; long for what it says"
                 elif level == 5 and cov_level < 4:
                     level, why = 4, why + "; fluent, but not yet crisp about the key points"
+                if vocabulary_only and level > 3:
+                    level, why = 3, why + "; clear words around a vague core"
             return level, why, ev
         if measure in ("tests", "code_quality"):
             # the coding module owns the thresholds (documented there) for both criteria
@@ -369,6 +465,14 @@ class OfflineBrain:
                                 f"{kp.point if kp else worst_q.missed[0]}")
         elif len(weakest) > 1:
             improvements.append(f"{_nice(weakest[1])}: averaged {avg[weakest[1]]:.1f}/5.")
+        # a wrong claim comes first: a candidate who believes it will say it again
+        corrections = [(s, n.removeprefix("correction: ")) for s in scores for n in s.notes
+                       if n.startswith("correction: ")]
+        if corrections:
+            s, text = corrections[0]
+            q = questions.get(s.question_id)
+            where = f"On \"{_short(q.text)}\" " if q else ""
+            improvements.insert(0, f"{where}{text[0].upper()}{text[1:]}")
         topics = sorted(missed_topics, key=lambda t: (-missed_topics[t], t))[:3]
         focus = topics or [weakest[0]]
         next_step = (f"Practise two {focus[0]} questions out loud this week, covering each key "

@@ -42,7 +42,7 @@ TEMPLATE_VARS: dict[str, frozenset[str]] = {
         "max_follow_ups", "remaining_s", "section_remaining_s", "transcript", "no_follow_up"},
     "score.j2": FENCE_VARS | {
         "section", "role", "level", "question", "key_points", "misconceptions", "outline",
-        "criteria", "asked", "transcript", "delivery", "coding"},
+        "criteria", "asked", "transcript", "delivery", "coding", "wrong_claims", "pairs"},
     "feedback.j2": FENCE_VARS | {"persona", "style", "results"},
     "candidate_question.j2": FENCE_VARS | {"persona", "style", "profile", "candidate_question"},
 }
@@ -189,6 +189,11 @@ def sample_values(name: str) -> dict[str, Any]:
         return {**fence.vars(), "section": "technical", "role": "ml-engineer", "level": "mid",
                 "question": "What is overfitting?", "key_points": key_points,
                 "misconceptions": ["unsupervised learning uses labels"],
+                "wrong_claims": [{"claim": "unsupervised learning uses labels",
+                                  "correction": "unsupervised learning has no labels",
+                                  "kind": "swapped"}],
+                "pairs": [{"a": "bias", "a_means": "too simple", "b": "variance",
+                           "b_means": "sensitive to the training data"}],
                 "outline": "Define both; give tasks.",
                 "criteria": [{"id": "correctness", "name": "Correctness", "weight": 1.0,
                               "levels": {i: f"descriptor {i}" for i in range(1, 6)}}],

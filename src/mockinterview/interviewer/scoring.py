@@ -356,7 +356,7 @@ def find_misconceptions(tokens: Tokens, question: Question) -> list[str]:
 INJECTION = re.compile(
     r"ignore (?:all |any |the |your |previous |prior |above )*(?:instructions|rubric|rules|criteria)"
     r"|(?:give|award|grade|score|rate) (?:me|this|this answer|my answer|it)? ?(?:a |an |the )?"
-    r"(?:five|5|full|top|maximum|max|perfect|highest)\b"
+    r"(?:five|5|full|maximum|max|perfect|highest|top (?:marks?|scores?|grades?|levels?|ratings?))\b"
     r"|\b(?:five|5) out of (?:five|5)\b|\bfull marks\b"
     r"|\bsystem (?:prompt|message|override)\b|^\s*system\s*:|(?-i:\bSYSTEM\s*:)|\byou are now\b"
     r"|\brecord (?:a |the )?(?:level|score|grade|mark) (?:of )?(?:5|five)\b"
@@ -379,8 +379,23 @@ INJECTION = re.compile(
 )
 
 
+_QUOTED = re.compile(r"[\"“”]([^\"“”\n]{1,200})[\"“”]")
+_TOPIC_ONLY = re.compile(r"^system (?:prompt|message)$", re.IGNORECASE)
+
+
 def injection_attempts(text: str) -> list[str]:
-    return [m.group(0) for m in INJECTION.finditer(text)]
+    """Phrases that instruct the grader. Not counted: an attack the answer quotes as an example
+    ('a user types "ignore previous instructions"'), and "the system prompt" as a thing talked
+    about (prefix caching of the shared system prompt) rather than a heading ("SYSTEM PROMPT:")."""
+    quoted = [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
+    out = []
+    for m in INJECTION.finditer(text):
+        if any(a <= m.start() and m.end() <= b for a, b in quoted):
+            continue
+        if _TOPIC_ONLY.match(m.group(0)) and not re.match(r"\s*:", text[m.end():]):
+            continue
+        out.append(m.group(0))
+    return out
 
 
 def strip_repetition_loops(text: str, min_repeats: int = 3, max_ngram: int = 4

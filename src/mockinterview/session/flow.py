@@ -317,7 +317,8 @@ class Interview:
         ctx = AnswerContext(question=q, rubric=rubric, answers=[], role=self.s.plan.role,
                             level=self.s.plan.level, style=self.s.plan.style,
                             max_follow_ups=self.max_follow_ups,
-                            section_terms=list(rubric.common_terms))
+                            section_terms=list(rubric.common_terms),
+                            pairs=list(self.p.bank.pairs))
         prompt = q.text
         kind = "coding" if q.section == "coding" else "question"
         code_path = None
@@ -558,10 +559,10 @@ class Interview:
         return path
 
     def _coding_run(self, q: Question, path: Path, turn: Turn) -> dict[str, Any]:
-        from mockinterview.coding import challenge as coding
+        from mockinterview.coding import sandbox
 
         with self.p.ui.step("running your code against the hidden test cases"):
-            run = coding.run_solution(path, q.coding)
+            run = sandbox.run_solution(path, q.coding)
         run.code_path = str(path.relative_to(self.folder))  # the folder may move; keep it relative
         self.s.coding_runs.append(run)
         self.event("coding_run", turn.index, question=q.id, verdict=run.verdict,

@@ -11,10 +11,11 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from mockinterview.bank import Bank
 from mockinterview.errors import MockInterviewError
-from mockinterview.schema import SECTIONS, Plan, PlannedSection
+from mockinterview.schema import SECTIONS, Level, Plan, PlannedSection, Role, Section, Style
 
 # share of the interview per section (sums to 1)
 SHARES = {
@@ -70,11 +71,12 @@ def make_plan(bank: Bank, role: str, level: str, minutes: int,
                 continue
             want = per_section.get(s) if per_section else None
             ids = _pick(pool, budget, rng, history, focus, want)
-        planned.append(PlannedSection(section=s, budget_s=round(budget, 1), question_ids=ids))
+        planned.append(PlannedSection(section=cast(Section, s), budget_s=round(budget, 1),
+                                      question_ids=ids))
     if focus:
         reasons.append(f"focus on {focus!r} requested")
-    return Plan(role=role, level=level, minutes=minutes, style=style, focus=focus,
-                sections=planned, reasons=reasons)
+    return Plan(role=cast(Role, role), level=cast(Level, level), minutes=minutes,
+                style=cast(Style, style), focus=focus, sections=planned, reasons=reasons)
 
 
 def _pick(pool, budget_s: float, rng: random.Random, history: History, focus: str | None,
@@ -93,7 +95,7 @@ def _pick(pool, budget_s: float, rng: random.Random, history: History, focus: st
     # Weighted order with a seeded jitter: focus and weak topics come first, recent questions
     # last, and ties vary from one interview to the next.
     order = sorted(pool, key=lambda q: -weight(q) * rng.uniform(0.5, 1.0))
-    picked = []
+    picked: list[str] = []
     used = 0.0
     for q in order:
         cost = q.time_limit_s + OVERHEAD_S

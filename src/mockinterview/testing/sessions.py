@@ -25,10 +25,12 @@ from mockinterview.schema import (
     PlannedSection,
     QuestionScore,
     ScoringRun,
+    Section,
     Segment,
     Session,
     Transcript,
     Turn,
+    TurnKind,
     Word,
 )
 from mockinterview.store import save_session
@@ -41,7 +43,7 @@ HOSTILE = [
 HOSTILE_TEXT = " ".join(HOSTILE)
 
 # (section, question id, kind, question, answer). Short answers keep the test fast.
-SCRIPT = [
+SCRIPT: list[tuple[Section, str, TurnKind, str, str]] = [
     ("technical", "ml.bias-variance", "question",
      "Explain the bias variance trade-off.",
      "Bias is error from wrong assumptions in the model. Variance is error from sensitivity "
@@ -55,8 +57,8 @@ SCRIPT = [
 ]
 
 
-def _words(t: Transcript) -> list[Word]:
-    return [w for s in t.segments for w in s.words]
+def _words(t: Transcript | None) -> list[Word]:
+    return [w for s in t.segments for w in s.words] if t is not None else []
 
 
 def build_spoken_session(folder: Path, transcriber) -> Session:
@@ -83,6 +85,7 @@ def build_spoken_session(folder: Path, transcriber) -> Session:
 
     # A correction as the vocabulary pass records it: the first word was heard otherwise.
     first = turns[0].transcript
+    assert first is not None
     w0 = _words(first)[0].word
     turns[0].transcript = first.model_copy(update={
         "raw_text": "buy us " + " ".join(w.word for w in _words(first)[1:]),

@@ -1,0 +1,722 @@
+"""Claims, not words: does the answer state what the key points claim, or the opposite?
+
+Coverage of the right words is not correctness. This module reads an answer sentence by sentence
+and finds three things, all offline and deterministic:
+
+- **stated claims**: a key point's ``claims`` (its precise forms: "L1 drives weights to exactly
+  zero") whose content words occur in order within one sentence, compared by stem, synonym and
+  number ("two" = "2"), with the same polarity ("does not need" is not "needs");
+- **wrong claims**: a question's misconceptions, matched the same way but more strictly (all or all
+  but one content word, never hedged or negated away), and
+- **swapped pairs**: a term bound to its partner's definition ("precision is the share of the
+  actual positives we catch"), from the bank's general list of paired concepts
+  (``rubrics/pairs.yaml``), whatever the question.
+
+Why matching by content words in order within a sentence: spoken answers put words between the
+claim's words ("L1 tends to push a lot of the weights to exactly zero") but keep their order; a
+bag of words across sentences rewards an answer that names every term in the wrong places, which
+is exactly the confidently wrong answer this module exists to catch.
+
+Reading one answer against its question's claims, misconceptions and the 36 pairs takes about
+0.1 s (98 ms mean over tune.jsonl's 112 answers, 2 shared cores). Measured on the calibration
+sets (rubrics/calibration): on honest answers the share of key points stated rises with the
+coach's grade (0.00, 0.07, 0.35, 0.72, 0.86 for grades 1-5 on tune + graded); wrong claims are
+found in 20 of the 48 adversarial answers of tune + graded + heldout and in 1 of 145 honest ones
+(a grade-1 answer that does state a misconception).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from mockinterview.interviewer.scoring import STOPWORDS, Tokens, _same_meaning, stem
+from mockinterview.schema import KeyPoint, Misconception, Pair, PairSide, Question
+from mockinterview.textnorm import normalize
+
+# a key point's claim is stated when this share of its content words (at least LENIENT_MIN of them)
+# occur in order within one sentence (tuned on rubrics/calibration/tune.jsonl)
+# (mean share of key points stated, honest answers of tune + graded: grade 1 0.00, 2 0.07, 3 0.35,
+# 4 0.72, 5 0.86; at three quarters grade 5 fell to 0.58)
+LENIENT_SHARE = 0.5
+LENIENT_MIN = 3
+TOPIC_SHARE = 0.5  # of a claim's words beyond the question's own words
+NEGATIONS = frozenset("""not no never neither nor cannot cant dont doesnt didnt isnt arent wasnt
+werent wont wouldnt shouldnt couldnt hasnt havent hadnt without none nothing nobody""".split())
+# "not only X but also Y" and "no matter" do not negate
+_NOT_NEGATING = {("not", "only"), ("not", "just"), ("no", "matter"), ("not", "necessarily")}
+HEDGES = frozenset("""might may can could sometimes often usually typically tend tends generally
+mostly partly partially some many most help helps reduce reduces reducing mitigate mitigates
+lower lowers less""".split())
+ABSOLUTES = frozenset("""always never all every eliminate eliminates eliminated guarantee
+guarantees guaranteed completely entirely fully impossible any exactly solves solve only zero
+prevents prevent""".split())
+# words that carry a claim's direction or scope: stop words elsewhere, content words here
+_DIRECTIONAL = frozenset("""more most less fewer least up down over under all every only too
+higher lower before after same other both always never any""".split())
+# verbs that only join a claim's subject to what it says ("X means Y", "X refers to Y")
+_LINKING = frozenset("means mean refers refer called happens happen basically".split())
+CLAIM_STOP = (STOPWORDS - _DIRECTIONAL - NEGATIONS) | frozenset(
+    "like basically actually really kind sort um uh well just".split())
+# extra synonyms for claims (on top of scoring.SYNONYM_GROUPS)
+_CLAIM_SYNONYMS: list[tuple[str, ...]] = [
+    ("increase", "increases", "raise", "raises", "grow", "grows", "higher", "larger", "bigger",
+     "goes up", "rise", "rises"),
+    ("decrease", "decreases", "lower", "lowers", "shrink", "shrinks", "smaller", "reduce",
+     "reduces", "drop", "drops", "fewer", "less"),
+    ("zero", "0"),
+    ("remove", "removes", "eliminate", "eliminates", "drop", "drops", "discard", "discards"),
+    ("weight", "weights", "coefficient", "coefficients", "parameter", "parameters"),
+    ("push", "pushes", "drive", "drives", "force", "forces", "set", "sets", "shrink", "shrinks"),
+    ("simple", "simplistic", "underpowered", "restrictive"),
+    ("complex", "flexible", "expressive", "powerful"),
+    ("sequential", "sequentially", "order", "serial", "serially", "one after another"),
+    ("parallel", "independently", "independent"),
+    ("model", "classifier", "network", "estimator", "learner", "predictor"),
+    ("sqrt", "square root", "root"),
+    ("dimension", "dimensionality", "dim", "size"),
+    ("probability", "chance"),
+    ("real", "actual", "actually", "genuine"),
+    ("product", "products", "item", "items"),
+    ("output", "outputs", "result", "results"),
+    ("find", "finds", "reach", "reaches", "converge", "converges", "arrive", "arrives"),
+    ("prevent", "prevents", "stop", "stops", "block", "blocks", "solve", "solves", "solved",
+     "eliminate", "eliminates", "fix", "fixes"),
+]
+
+
+def _claim_syn_index() -> dict[str, int]:
+    idx: dict[str, int] = {}
+    for gi, group in enumerate(_CLAIM_SYNONYMS):
+        for w in group:
+            if " " not in w:
+                idx.setdefault(stem(w), gi)
+    return idx
+
+
+_CLAIM_SYN = _claim_syn_index()
+
+
+def same_word(a: str, b: str) -> bool:
+    """Stems that mean the same in a claim: equal, a long shared prefix, or synonyms."""
+    if _same_meaning(a, b):
+        return True
+    ga = _CLAIM_SYN.get(a)
+    return ga is not None and ga == _CLAIM_SYN.get(b)
+
+
+# ----------------------------------------------------------------------------- sentences
+
+
+@dataclass
+class Sentence:
+    """One sentence of the answer as normalised words, their stems and the original text."""
+
+    text: str
+    words: list[str]
+    stems: list[str]
+    content: list[int]  # indices of content words (for claim matching)
+    chunk: list[int] = field(default_factory=list)  # comma-separated part of each word
+
+
+def sentences(text: str) -> list[Sentence]:
+    out = []
+    tok = Tokens.of(text)
+    for s0, s1 in tok.sentences:
+        raw = text[s0:s1].strip()
+        if not raw:
+            continue
+        words: list[str] = []
+        chunk: list[int] = []
+        for ci, part in enumerate(re.split(r"[,:()]|\s-\s|\s–\s", raw)):
+            part_words = normalize(part)
+            words += part_words
+            chunk += [ci] * len(part_words)
+        stems = [stem(w) for w in words]
+        content = [i for i, w in enumerate(words) if w not in CLAIM_STOP and (len(w) > 1
+                                                                              or w.isdigit())]
+        out.append(Sentence(raw, words, stems, content, chunk))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _claim_words(claim: str) -> tuple[tuple[str, ...], int, bool]:
+    """(content stems without negations, negation parity, has an absolute word)."""
+    words = normalize(claim)
+    neg = 0
+    for i, w in enumerate(words):
+        if w in NEGATIONS and not (i + 1 < len(words) and (w, words[i + 1]) in _NOT_NEGATING):
+            neg += 1
+    content = tuple(stem(w) for w in words
+                    if w not in CLAIM_STOP and w not in NEGATIONS and w not in _LINKING
+                    and (len(w) > 1 or w.isdigit()))
+    return content, neg % 2, any(w in ABSOLUTES for w in words)
+
+
+# words that state the opposite direction: a claim said with one of them swapped says the reverse
+_ANTONYMS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
+    (("increase", "increases", "raise", "raises", "higher", "larger", "bigger", "grow", "grows",
+      "more", "up", "rise", "rises", "wider", "longer"),
+     ("decrease", "decreases", "lower", "lowers", "smaller", "shrink", "shrinks", "less", "fewer",
+      "down", "reduce", "reduces", "narrower", "shorter")),
+    (("ascending",), ("descending",)),
+    (("before",), ("after",)),
+    (("early", "earlier", "first"), ("late", "later", "last", "final")),
+    (("global",), ("local",)),
+    (("biased",), ("unbiased",)),
+    (("sensitive",), ("robust", "insensitive")),
+    (("overfit", "overfitting"), ("underfit", "underfitting")),
+    (("faster", "quicker"), ("slower",)),
+    (("most",), ("least",)),
+    (("maximize", "maximise", "maximizes", "maximises"),
+     ("minimize", "minimise", "minimizes", "minimises")),
+    (("parallel", "independently"), ("sequentially", "sequential")),
+    (("general", "generic"), ("specific",)),
+    (("exact", "exactly"), ("approximate", "approximately")),
+    (("overestimate", "overestimates"), ("underestimate", "underestimates")),
+    (("dense",), ("sparse",)),
+    (("same",), ("different",)),
+]
+
+
+def _antonym_index() -> dict[str, tuple[int, int]]:
+    idx: dict[str, tuple[int, int]] = {}
+    for gi, (a, b) in enumerate(_ANTONYMS):
+        for w in a:
+            idx.setdefault(stem(w), (gi, 0))
+        for w in b:
+            idx.setdefault(stem(w), (gi, 1))
+    return idx
+
+
+_ANTONYM = _antonym_index()
+
+
+def opposite(a: str, b: str) -> bool:
+    x, y = _ANTONYM.get(a), _ANTONYM.get(b)
+    return x is not None and y is not None and x[0] == y[0] and x[1] != y[1]
+
+
+def _same_or_opposite(a: str, b: str) -> bool:
+    return same_word(a, b) or opposite(a, b)
+
+
+def _lcs(want: tuple[str, ...], sent: Sentence, eq=None,
+         matched: list[int] | None = None) -> tuple[int, int, int]:
+    """Longest in-order match of the claim's stems among the sentence's content words.
+    Returns (matched, first word index, last word index) of one best alignment; with
+    ``eq=_same_or_opposite`` antonyms count as matches (see :func:`_opposed`). ``matched``, when
+    given, receives the claim word indices of that alignment."""
+    eq = eq or same_word
+    cs = [sent.stems[i] for i in sent.content if sent.words[i] not in NEGATIONS]
+    pos = [i for i in sent.content if sent.words[i] not in NEGATIONS]
+    n, m = len(want), len(cs)
+    if not n or not m:
+        return 0, -1, -1
+    dp = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            if eq(want[i], cs[j]):
+                dp[i][j] = 1 + dp[i + 1][j + 1]
+            else:
+                dp[i][j] = max(dp[i + 1][j], dp[i][j + 1])
+    # walk one alignment to find its span
+    i = j = 0
+    first = last = -1
+    if matched is not None:
+        matched.clear()
+    while i < n and j < m:
+        if eq(want[i], cs[j]) and dp[i][j] == 1 + dp[i + 1][j + 1]:
+            if matched is not None:
+                matched.append(i)
+            if first < 0:
+                first = pos[j]
+            last = pos[j]
+            i += 1
+            j += 1
+        elif dp[i + 1][j] >= dp[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return dp[0][0], first, last
+
+
+def _negation_parity(sent: Sentence, lo: int, hi: int, anchor: int | None = None) -> int:
+    """Negations (mod 2) among words lo..hi; with ``anchor`` (the claim's first word) only those
+    in the anchor's comma-separated part or after it: "where the model doesn't fit, and route
+    easy requests to a small model" does not negate the routing."""
+    n = 0
+    first_chunk = sent.chunk[anchor] if anchor is not None and sent.chunk else None
+    for i in range(max(0, lo), min(len(sent.words), hi + 1)):
+        if first_chunk is not None and sent.chunk[i] < first_chunk:
+            continue
+        w = sent.words[i]
+        if w in NEGATIONS and not (i + 1 < len(sent.words)
+                                   and (w, sent.words[i + 1]) in _NOT_NEGATING):
+            n += 1
+    return n % 2
+
+
+# a wrong claim given as what the answer avoids: "because X would ...", "otherwise X"
+_COUNTERFACTUAL = frozenset("would otherwise avoid avoids avoiding prevent prevents".split())
+_DISTANCE = re.compile(r"\b(?:myth|misconception|mistake|misunderstanding|people (?:often )?"
+                       r"(?:think|believe|say)|it'?s wrong|is wrong|wrong to|incorrect|false that|"
+                       r"not true|a common error|contrary to)\b", re.IGNORECASE)
+
+
+@dataclass
+class ClaimHit:
+    claim: str
+    quote: str
+    share: float
+
+
+def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
+                topic: frozenset[str] = frozenset()) -> ClaimHit | None:
+    """The sentence stating ``claim`` (in order, same polarity), or None.
+
+    Lenient (key-point claims): half the content words, at least three, and most of the words
+    that are not the question's own topic words (``topic``: "softmax" in a softmax question is
+    named by every answer, right or vague; "logits" and "distribution" say something). Strict
+    (misconceptions): all of them up to four words, all but one beyond; a hedge ("can", "often")
+    in front of a claim that is a false absolute takes it back, and so does a sentence that
+    distances itself ("a common myth is ...").
+    """
+    want, neg, absolute = _claim_words(claim)
+    n = len(want)
+    if n < 2:
+        return None
+    if strict:
+        need = n if n <= 6 else n - 1
+    else:
+        need = min(n, max(LENIENT_MIN, math.ceil(LENIENT_SHARE * n)))
+    best: ClaimHit | None = None
+    for s in sents:
+        if len(s.content) < need:
+            continue
+        aligned: list[int] = []
+        got, lo, hi = _lcs(want, s, matched=aligned)
+        if got < need or lo < 0:
+            continue
+        if topic and not strict:
+            own = [i for i, w in enumerate(want) if w not in topic]
+            hit_own = sum(1 for i in aligned if want[i] not in topic)
+            if own and hit_own < max(1, math.ceil(TOPIC_SHARE * len(own))):
+                continue
+        if hi - lo > 3 * n + 6:
+            continue  # scattered over a run-on sentence: not one statement
+        if strict and (hi - lo > 2 * n + 2 or s.chunk[hi] - s.chunk[lo] > 1):
+            continue  # a wrong claim is said in one breath, not assembled from two clauses
+        if strict and got < n and _lcs(want[:2], s)[0] < min(2, n):
+            continue  # the word left out may not be the claim's subject ("stochastic ...")
+        if strict:
+            inside = sum(1 for i in s.content if lo <= i <= hi and s.words[i] not in NEGATIONS)
+            if inside - got > max(1, n // 3):
+                continue  # "divided by the square root of the key dimension" is another claim
+        if _negation_parity(s, lo - 4, hi, lo) != neg:
+            continue
+        if strict:
+            if _DISTANCE.search(s.text):
+                continue
+            window = set(s.words[max(0, lo - 4): hi + 1])
+            if window & _COUNTERFACTUAL:
+                continue  # "raise an error, because silently zipping would truncate the list"
+            if absolute and window & HEDGES and not window & ABSOLUTES:
+                continue
+        share = got / n
+        if best is None or share > best.share:
+            best = ClaimHit(claim, s.text, share)
+    return best
+
+
+def _opposed(want: tuple[str, ...], s: Sentence) -> tuple[int, int, int, int]:
+    """(matched, opposite words used, first, last) of the best alignment that may use antonyms."""
+    cs = [s.stems[i] for i in s.content if s.words[i] not in NEGATIONS]
+    pos = [i for i in s.content if s.words[i] not in NEGATIONS]
+    got, lo, hi = _lcs(want, s, _same_or_opposite)
+    if got == 0:
+        return 0, 0, -1, -1
+    # count the antonyms along one alignment: greedy walk over the matched span
+    flips, k = 0, 0
+    for j, p in enumerate(pos):
+        if p < lo or p > hi or k >= len(want):
+            continue
+        if same_word(want[k], cs[j]):
+            k += 1
+        elif opposite(want[k], cs[j]):
+            flips += 1
+            k += 1
+    return got, flips, lo, hi
+
+
+CONTRADICTION_SHARE = 1.0  # content words a contradicting sentence must share with the claim
+
+
+def contradicts(claim: str, sents: list[Sentence]) -> ClaimHit | None:
+    """A sentence that states ``claim`` reversed: the same content words in order but negated
+    ("you don't need to standardise the features") or with one word turned into its opposite
+    ("the early layers are the most task-specific")."""
+    want, neg, _ = _claim_words(claim)
+    n = len(want)
+    if n < 4 or n > 9:
+        return None
+    need = max(3, math.ceil(CONTRADICTION_SHARE * n))
+    for s in sents:
+        got, flips, lo, hi = _opposed(want, s)
+        if got < need or lo < 0 or hi - lo > 2 * n + 2 or s.chunk[hi] - s.chunk[lo] > 1:
+            continue
+        if _DISTANCE.search(s.text) or set(s.words[lo:hi + 1]) & _CONTRAST:
+            continue
+        parity = (_negation_parity(s, lo - 4, hi, lo) + flips) % 2
+        if flips <= 1 and parity != neg:
+            return ClaimHit(claim, s.text, got / n)
+    return None
+
+
+# ----------------------------------------------------------------------------- key points
+
+
+@dataclass
+class PointClaim:
+    key_point: str
+    has_claims: bool
+    stated: ClaimHit | None = None
+
+
+def topic_words(question: Question) -> frozenset[str]:
+    """Stems of the question's own words: every answer names them, so they prove nothing."""
+    return frozenset(stem(w) for w in normalize(question.text) if w not in CLAIM_STOP)
+
+
+def stated_claims(sents: list[Sentence], kp: KeyPoint,
+                  topic: frozenset[str] = frozenset()) -> ClaimHit | None:
+    best = None
+    for c in kp.claims:
+        hit = match_claim(c, sents, topic=topic)
+        if hit and (best is None or hit.share > best.share):
+            best = hit
+    return best
+
+
+# ----------------------------------------------------------------------------- wrong claims
+
+
+@dataclass
+class WrongClaim:
+    """A wrong statement found in the answer, with what to say instead."""
+
+    kind: str  # a Misconception kind, or "swapped" for a pair
+    claim: str  # the wrong claim as the bank states it
+    quote: str  # the answer's sentence
+    correction: str = ""
+    source: str = ""  # "misconception" or "pair:<id>"
+
+    def feedback(self) -> str:
+        said = self.quote if len(self.quote) <= 160 else self.quote[:157].rsplit(" ", 1)[0] + "…"
+        text = f'you said "{said}"'
+        if self.correction:
+            text += f"; {self.correction}"
+        else:
+            text += f"; that is a common misconception ({self.claim})"
+        return text
+
+
+def find_wrong_misconceptions(sents: list[Sentence], question: Question) -> list[WrongClaim]:
+    out: list[WrongClaim] = []
+    topic = topic_words(question)
+    for m in question.misconceptions:
+        hit = _misconception_hit(sents, m, topic)
+        if hit:
+            out.append(WrongClaim(m.kind, m.claim, hit.quote, m.correction, "misconception"))
+    return out
+
+
+def _misconception_hit(sents: list[Sentence], m: Misconception,
+                       topic: frozenset[str] = frozenset()) -> ClaimHit | None:
+    for p in m.phrasings:
+        hit = match_claim(p, sents, strict=True) or _literal_hit(p, sents)
+        if hit:
+            return hit
+    if m.kind == "absolute":
+        for p in m.phrasings:
+            hit = _absolute_hit(p, sents, topic)
+            if hit:
+                return hit
+    return None
+
+
+_ABSOLUTE_MARKERS = re.compile(
+    r"\b(?:always|guarantee[sd]?|eliminat\w*|solved|by construction|exactly the same|"
+    r"fully|completely (?:prevents?|removes?|stops?|solves?|eliminates?|safe)|100 percent|"
+    r"zero risk|no need to|don't need to|do not need to|doesn't need to)\b", re.IGNORECASE)
+
+
+def _absolute_hit(phrasing: str, sents: list[Sentence], topic: frozenset[str]) -> ClaimHit | None:
+    """A false absolute said in other words: most of the claim's words beyond the question's own
+    (at least two), in a sentence that itself speaks in absolutes ("a solved problem", "by
+    construction", "always") and does not hedge ("can", "often")."""
+    want, neg, _ = _claim_words(phrasing)
+    own = [w for w in want if w not in topic]
+    if len(own) < 2:
+        return None
+    for s in sents:
+        if not _ABSOLUTE_MARKERS.search(s.text) or _DISTANCE.search(s.text):
+            continue
+        got, lo, hi = _lcs(tuple(own), s)
+        if got < max(2, math.ceil(0.75 * len(own))) or lo < 0:
+            continue
+        if _negation_parity(s, lo - 4, hi) != neg or s.chunk[hi] - s.chunk[lo] > 1:
+            continue
+        if set(s.words[lo: hi + 1]) & (_CONTRAST | {"only"}):
+            continue  # "it always converges, but only to a local optimum"
+        window = set(s.words[max(0, lo - 4): hi + 1])
+        if window & HEDGES - {"reduce", "reduces", "reducing", "lower", "lowers", "less"}:
+            continue
+        return ClaimHit(phrasing, s.text, got / len(own))
+    return None
+
+
+def _literal_hit(phrasing: str, sents: list[Sentence]) -> ClaimHit | None:
+    """The phrasing word for word (two words may come between), not negated or distanced: short
+    phrasings ("rag eliminates", "p value is the probability the null is true") say it as is."""
+    want = _phrase(phrasing)
+    if len(want) < 2:
+        return None
+    for s in sents:
+        for a, b in _find_all(s.stems, want, gap=2):
+            neg = _claim_words(phrasing)[1]
+            if set(s.words[max(0, a - 4): b + 1]) & _COUNTERFACTUAL:
+                continue
+            if _negation_parity(s, a - 4, b) == neg and not _DISTANCE.search(s.text):
+                return ClaimHit(phrasing, s.text, 1.0)
+    return None
+
+
+# ----------------------------------------------------------------------------- pairs
+
+# words that bind a term to what follows it: "X is / means / measures / happens when ..."
+_LINK = frozenset("""is are means mean measures measure refers refer when where which that so
+captures capture describes describe tells tell answers answer counts count gives give indicates
+indicate implies imply happens happen leads lead causes cause caused results result shows show
+corresponds correspond uses use equals equal computes compute asks ask looks look focuses focus
+was were be being called defined does do trains train builds build fits fit predicts predict
+models model makes make has have learns learn works work penalizes penalize adds add produces
+produce pushes push drives drive plots plot compares compare embeds embed encodes encode
+processes process scores score treats treat handles handle sees see reads read takes take
+combines combine runs run""".split())
+_OTHER_CONCEPT = frozenset("semi self weakly non pseudo".split())
+# words between a term and a definition it binds (12: two more adversarial answers of tune caught
+# than at 8, no honest answer flagged; 14 flagged a correct one)
+MAX_BETWEEN = 12
+_LIST = frozenset("and plus or with combined alongside also".split())
+_CONTRAST = frozenset("""whereas while but unlike however although though instead rather versus
+vs opposed contrast""".split())
+
+
+@dataclass
+class _Occ:
+    start: int
+    end: int  # inclusive word indices
+    pair: int
+    side: int
+    kind: str  # "term" or "def"
+    text: str
+
+
+@lru_cache(maxsize=2048)
+def _phrase(p: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in normalize(p))
+
+
+def _find_all(stems: list[str], phrase: tuple[str, ...], gap: int = 1) -> list[tuple[int, int]]:
+    out = []
+    n = len(stems)
+    if not phrase:
+        return out
+    for i in range(n):
+        if not _eq(stems[i], phrase[0]):
+            continue
+        pos, ok = i, True
+        for w in phrase[1:]:
+            nxt = next((k for k in range(pos + 1, min(n, pos + 2 + gap)) if _eq(stems[k], w)),
+                       None)
+            if nxt is None:
+                ok = False
+                break
+            pos = nxt
+        if ok:
+            out.append((i, pos))
+    return out
+
+
+def _eq(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if len(a) >= 5 and len(b) >= 5 and (a.startswith(b) or b.startswith(a)):
+        return abs(len(a) - len(b)) <= 3
+    return False
+
+
+def _side_terms(side: PairSide) -> list[str]:
+    return [side.term, *side.aliases]
+
+
+def _occurrences(sent: Sentence, pairs: list[Pair]) -> list[_Occ]:
+    occ: list[_Occ] = []
+    for pi, pair in enumerate(pairs):
+        for si, side in enumerate(pair.sides):
+            for t in _side_terms(side):
+                for a, b in _find_all(sent.stems, _phrase(t), gap=0):
+                    if a > 0 and sent.words[a - 1] in _OTHER_CONCEPT:
+                        continue  # "semi-supervised" is not "supervised"
+                    occ.append(_Occ(a, b, pi, si, "term", t))
+            for d in side.defines:
+                for a, b in _find_all(sent.stems, _phrase(d), gap=1):
+                    occ.append(_Occ(a, b, pi, si, "def", d))
+    # a shorter occurrence inside a longer one is part of it ("encoder" in "cross-encoder",
+    # "labels" in "without labels")
+    keep = []
+    for o in occ:
+        inside = any(p is not o and p.start <= o.start and o.end <= p.end
+                     and (p.end - p.start) > (o.end - o.start) for p in occ)
+        # both terms named together ("the bias-variance trade-off", "precision and recall")
+        # bind to neither definition
+        together = o.kind == "term" and any(
+            p.kind == "term" and p.pair == o.pair and p.side != o.side
+            and (0 <= p.start - o.end <= 3 or 0 <= o.start - p.end <= 3) for p in occ)
+        # definitions of both sides over the same words ("the probability, assuming the null
+        # hypothesis is true, ..."): neither is stated
+        clash = o.kind == "def" and any(
+            p.kind == "def" and p.pair == o.pair and p.side != o.side
+            and p.start <= o.end and o.start <= p.end for p in occ)
+        if not inside and not together and not clash:
+            keep.append(o)
+    return keep
+
+
+def find_swapped_pairs(sents: list[Sentence], pairs: list[Pair]) -> list[WrongClaim]:
+    """Sentences that bind one side's term to the other side's definition.
+
+    A definition binds to the nearest term of its pair before it in the sentence (or, when none
+    comes before, the nearest after: "overfitting is caused by high bias"), provided a linking word
+    ("is", "means", "when", "so") joins them, no contrast word ("whereas", "unlike", "rather
+    than") and no negation ("not", "never") stands between them, and they are at most eight
+    words apart. Bound to the partner's term, the sentence states the pair the wrong way round.
+    """
+    out: list[WrongClaim] = []
+    seen: set[tuple[int, str]] = set()
+    for s in sents:
+        occ = _occurrences(s, pairs)
+        for d in (o for o in occ if o.kind == "def"):
+            terms = [o for o in occ if o.kind == "term" and o.pair == d.pair]
+            if not terms:
+                continue
+            before = [t for t in terms if t.end < d.start]
+            after = [t for t in terms if t.start > d.end]
+            t = max(before, key=lambda o: o.end) if before else \
+                (min(after, key=lambda o: o.start) if after else None)
+            if t is None or t.side == d.side:
+                continue
+            # a term of the definition's own side right beside it owns it ("one too complex
+            # overfits", "the sparse L1 penalty")
+            if any(o.side == d.side and (0 <= o.start - d.end <= 3 or 0 <= d.start - o.end <= 2)
+                   for o in terms):
+                continue
+            lo, hi = (t.end + 1, d.start - 1) if t.end < d.start else (d.end + 1, t.start - 1)
+            between = s.words[lo: hi + 1]
+            if len(between) > MAX_BETWEEN:
+                continue
+            # another definition of the term's own side in between: "precision, rather than..."
+            if any(o.kind == "def" and o.pair == d.pair and o.side == t.side
+                   and lo <= o.start <= hi for o in occ):
+                continue
+            # joined by a linking verb, or close together within one comma-separated part
+            same_part = s.chunk[t.start] == s.chunk[d.start] and len(between) <= 3 \
+                and not set(between) & _LIST
+            if not set(between) & _LINK and not same_part:
+                continue
+            if set(between) & _CONTRAST or _negation_parity(s, lo - 1, hi) or \
+                    _negation_parity(s, t.start - 3, t.start - 1):
+                continue
+            if _DISTANCE.search(s.text):
+                continue
+            pair = pairs[d.pair]
+            key = (d.pair, s.text)
+            if key in seen:
+                continue
+            seen.add(key)
+            mine, theirs = pair.sides[t.side], pair.sides[d.side]
+            correction = (f"\"{d.text}\" describes {theirs.term}, not {mine.term}: "
+                          f"{mine.term} is {mine.defines[0]}, {theirs.term} is "
+                          f"{theirs.defines[0]}")
+            out.append(WrongClaim("swapped", f"{mine.term} is {d.text}", s.text, correction,
+                                  f"pair:{pair.id}"))
+    return out
+
+
+# ----------------------------------------------------------------------------- the verdict
+
+
+@dataclass
+class ClaimReport:
+    """What the answer states: key points by claim, and wrong claims with their corrections."""
+
+    points: list[PointClaim] = field(default_factory=list)
+    wrong: list[WrongClaim] = field(default_factory=list)
+
+    @property
+    def with_claims(self) -> list[PointClaim]:
+        return [p for p in self.points if p.has_claims]
+
+    @property
+    def stated(self) -> list[PointClaim]:
+        return [p for p in self.points if p.stated is not None]
+
+
+def read_claims(text: str, question: Question, pairs: list[Pair] | None = None) -> ClaimReport:
+    sents = sentences(text)
+    topic = topic_words(question)
+    points = [PointClaim(kp.id, bool(kp.claims),
+                         stated_claims(sents, kp, topic) if kp.claims else None)
+              for kp in question.key_points]
+    wrong = find_wrong_misconceptions(sents, question)
+    if CONTRADICTIONS:
+        wrong += find_contradictions(sents, question, points, {w.quote for w in wrong})
+    if pairs:
+        quoted = {w.quote for w in wrong}
+        wrong += [w for w in find_swapped_pairs(sents, pairs) if w.quote not in quoted]
+    return ClaimReport(points, wrong)
+
+
+CONTRADICTIONS = True  # reversed key-point claims count as wrong claims
+
+
+def find_contradictions(sents: list[Sentence], question: Question, points: list[PointClaim],
+                        quoted: set[str]) -> list[WrongClaim]:
+    """Key-point claims the answer states reversed; the general check beyond the listed
+    misconceptions (an effect in the wrong direction, a "you don't need to ...")."""
+    out: list[WrongClaim] = []
+    stated = {p.key_point: p.stated.quote for p in points if p.stated}
+    for kp in question.key_points:
+        for c in kp.claims:
+            hit = contradicts(c, sents)
+            if hit and hit.quote not in quoted and hit.quote != stated.get(kp.id):
+                out.append(WrongClaim("direction", c, hit.quote,
+                                      f"the opposite holds: {kp.point}", f"key point {kp.id}"))
+                quoted.add(hit.quote)
+                break
+    return out
+
+
+def relevant_pairs(question: Question, pairs: list[Pair], text: str = "") -> list[Pair]:
+    """The pairs whose terms the question, its key points or the answer mention: what a grader's
+    prompt needs, without the whole list."""
+    hay = " ".join([question.text, *(k.point for k in question.key_points), text])
+    stems = [stem(w) for w in normalize(hay)]
+    out = []
+    for p in pairs:
+        if any(_find_all(stems, _phrase(t), gap=0) for side in p.sides for t in _side_terms(side)):
+            out.append(p)
+    return out

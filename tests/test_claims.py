@@ -1,0 +1,237 @@
+"""Claims, not words: stated claims, wrong claims and swapped pairs, on the real bank's pairs.
+
+Everything here is the real offline engine on typed answers; the bank is the shipped one (its
+rubrics/pairs.yaml), or a small question built in the test where the test needs to control the
+key points' claims.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mockinterview.bank import check_bank, load_bank
+from mockinterview.interviewer.base import AnswerContext
+from mockinterview.interviewer.claims import (
+    find_swapped_pairs,
+    match_claim,
+    read_claims,
+    relevant_pairs,
+    sentences,
+)
+from mockinterview.interviewer.offline import OfflineBrain
+from mockinterview.interviewer.scoring import delivery_metrics
+from mockinterview.schema import KeyPoint, Misconception, Question, Transcript
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_bank()
+
+
+def swapped(text: str, bank) -> list[str]:
+    return [w.source for w in find_swapped_pairs(sentences(text), bank.pairs)]
+
+
+# ----------------------------------------------------------------------------- pairs
+
+
+@pytest.mark.parametrize("text,pair", [
+    ("High bias means the model is too complex and overfits.", "pair:bias-variance"),
+    ("Precision is the fraction of the actual positives that the model catches.",
+     "pair:precision-recall"),
+    ("L2 regularisation drives the weights to exactly zero, so it does feature selection.",
+     "pair:l1-l2"),
+    ("Boosting trains the models in parallel on bootstrap samples and averages them.",
+     "pair:bagging-boosting"),
+    ("Overfitting is caused by high bias.", "pair:underfitting-overfitting"),
+    ("A type I error is a false negative.", "pair:type-i-ii-errors"),
+    ("Unsupervised learning uses labeled data.", "pair:supervised-unsupervised"),
+    ("Unsupervised learning is when the model learns by trial and error from a reward signal.",
+     "pair:unsupervised-reinforcement"),
+])
+def test_a_term_bound_to_its_partners_definition_is_wrong(bank, text, pair):
+    assert pair in swapped(text, bank)
+
+
+@pytest.mark.parametrize("text", [
+    "Bias is the error from simplifying assumptions, so a high-bias model underfits. Variance is "
+    "sensitivity to the training data, so a high-variance model overfits.",
+    "The bias-variance trade-off: a model that is too simple underfits and one too complex "
+    "overfits.",
+    "Precision is the share of the predicted positives that are actually positive, and recall is "
+    "the share of the actual positives we catch.",
+    "L2 shrinks the weights but never to exactly zero, whereas L1 can set them to exactly zero.",
+    "Bagging trains models independently, boosting trains them sequentially.",
+    "To increase recall you lower the threshold, which increases false positives and lowers "
+    "precision.",
+    "High bias does not mean overfitting.",  # negation is read
+    "A common misconception is that high bias means overfitting.",  # distancing is read
+    "Unsupervised learning works without labels, unlike supervised learning which uses labeled "
+    "data.",
+])
+def test_right_statements_and_rejections_are_not_swaps(bank, text):
+    assert swapped(text, bank) == []
+
+
+def test_the_correction_names_both_sides(bank):
+    [w] = find_swapped_pairs(sentences("Precision is the share of the actual positives we find."),
+                             bank.pairs)
+    assert "describes recall, not precision" in w.correction
+    assert w.feedback().startswith('you said "Precision is the share')
+
+
+def test_relevant_pairs_are_those_the_question_or_answer_names(bank):
+    q = bank.questions["tech-bias-variance"]
+    ids = {p.id for p in relevant_pairs(q, bank.pairs)}
+    assert "bias-variance" in ids and "dense-sparse-retrieval" not in ids
+
+
+def test_a_broken_pairs_file_is_reported_with_file_and_line(tmp_path):
+    (tmp_path / "pairs.yaml").write_text(
+        "pairs:\n  - id: a-b\n    sides:\n      - term: a\n        defines: [x]\n"
+        "      - term: b\n        defines: [y]\n        colour: red\n")
+    _, problems = check_bank(tmp_path)
+    assert any("pairs.yaml:8:" in p and "unknown key" in p for p in problems), problems
+    (tmp_path / "pairs.yaml").write_text(
+        "pairs:\n  - id: a-b\n    sides:\n      - term: a\n        defines: [x]\n")
+    _, problems = check_bank(tmp_path)
+    assert any("sides" in p for p in problems), problems
+
+
+# ----------------------------------------------------------------------------- claims
+
+
+@pytest.mark.parametrize("claim,text,stated", [
+    # in order within a sentence, words between, stems and synonyms
+    ("L1 drives weights to exactly zero",
+     "With L1 a lot of the coefficients get pushed to exactly zero.", True),
+    ("scaled by the square root of the key dimension",
+     "we divide by the square root of d k, the key dimension", True),
+    # number words are numbers
+    ("a fair coin has 2 outcomes", "A fair coin has two possible outcomes.", True),
+    # polarity is read
+    ("L1 drives weights to exactly zero", "L1 does not drive weights to exactly zero.", False),
+    # the words across sentences are not a claim
+    ("L1 drives weights to exactly zero", "We used L1. The loss went to exactly zero weights.",
+     False),
+])
+def test_claims_are_matched_by_content_words_in_order(claim, text, stated):
+    assert (match_claim(claim, sentences(text)) is not None) is stated
+
+
+@pytest.mark.parametrize("claim,text", [
+    ("RAG eliminates hallucinations", "RAG eliminates hallucinations."),
+    ("RAG eliminates hallucinations", "Honestly, RAG basically eliminates all hallucinations."),
+])
+def test_a_misconception_said_as_is_is_found(claim, text):
+    assert match_claim(claim, sentences(text), strict=True) is not None
+
+
+@pytest.mark.parametrize("claim,text", [
+    ("RAG eliminates hallucinations", "RAG can reduce hallucinations but does not eliminate them."),
+    ("RAG eliminates hallucinations", "It is a myth that RAG eliminates hallucinations."),
+    ("adding more data fixes high bias", "Adding more data fixes high variance, not high bias."),
+    ("stochastic gradient descent uses the whole dataset",
+     "Batch gradient descent uses the whole dataset per step."),
+])
+def test_rejected_hedged_or_other_claims_are_not_misconceptions(claim, text):
+    assert match_claim(claim, sentences(text), strict=True) is None
+
+
+# ----------------------------------------------------------------------------- scoring
+
+QUESTION = Question(
+    id="tech-l1-l2", section="technical", text="How do L1 and L2 regularisation differ?",
+    roles=["ml-engineer"], levels=["mid"],
+    key_points=[
+        KeyPoint(id="l1", point="L1 penalises absolute weights and drives some to exactly zero.",
+                 phrasings=["l1", "lasso"],
+                 claims=["L1 penalises the sum of absolute weights",
+                         "L1 drives some weights to exactly zero"]),
+        KeyPoint(id="l2", point="L2 penalises squared weights and shrinks them smoothly.",
+                 phrasings=["l2", "ridge"],
+                 claims=["L2 penalises the sum of squared weights",
+                         "L2 shrinks weights towards zero without making them exactly zero"]),
+        KeyPoint(id="use", point="L1 suits feature selection; L2 suits correlated features.",
+                 phrasings=["feature selection", "correlated features"],
+                 claims=["L1 performs feature selection", "L2 handles correlated features"]),
+    ],
+    misconceptions=[Misconception(claim="L1 and L2 give identical results", kind="other",
+                                  correction="they differ: L1 gives sparse weights, L2 small "
+                                             "dense ones")],
+)
+
+
+def _score(q: Question, answer: str, pairs):
+    bank = load_bank()
+    rubric = bank.rubric(q.section)
+    ctx = AnswerContext(question=q, rubric=rubric, answers=[answer],
+                        delivery=[delivery_metrics(Transcript(text=answer, source="text"))],
+                        section_terms=list(rubric.common_terms), pairs=pairs)
+    return OfflineBrain().score(ctx)
+
+
+PRECISE = ("L1 penalises the sum of the absolute values of the weights, and it drives some "
+           "weights to exactly zero, so L1 performs feature selection. L2 penalises the sum of "
+           "squared weights; it shrinks weights towards zero without making them exactly zero, "
+           "and L2 handles correlated features better because it spreads weight across them.")
+NAMED_ONLY = ("Well, L1 and L2 are both regularisation. There is lasso and there is ridge, and "
+              "people talk about feature selection and correlated features a lot with these, "
+              "and both of them matter in practice in my experience with many models and data.")
+SWAPPED = ("L2 penalises the sum of squared weights and it drives the weights to exactly zero, so "
+           "L2 does feature selection. L1 penalises the sum of absolute weights and shrinks "
+           "weights smoothly, and L2 handles correlated features.")
+
+
+def test_precise_claims_score_high_and_named_terms_stay_at_two(bank):
+    precise = _score(QUESTION, PRECISE, bank.pairs)
+    named = _score(QUESTION, NAMED_ONLY, bank.pairs)
+    correctness = {s.question_id: c for s in (precise,) for c in s.criteria
+                   if c.criterion == "correctness"}
+    assert correctness["tech-l1-l2"].level >= 4
+    nc = next(c for c in named.criteria if c.criterion == "correctness")
+    assert nc.level <= 2
+    assert "not verified offline" in nc.rationale
+    assert any(n.startswith("not verified offline") for n in named.notes)
+    assert precise.overall > named.overall + 1
+
+
+def test_a_swapped_pair_caps_the_answer_at_two_and_the_feedback_corrects_it(bank):
+    s = _score(QUESTION, SWAPPED, bank.pairs)
+    assert s.overall <= 2.0
+    assert next(c for c in s.criteria if c.criterion == "correctness").level <= 2
+    corrections = [n for n in s.notes if n.startswith("correction: ")]
+    assert corrections and "describes L1, not L2" in corrections[0]
+    fb = OfflineBrain().feedback([s], {QUESTION.id: QUESTION}, "neutral")
+    assert "describes L1, not L2" in fb.improvements[0]
+
+
+def test_a_listed_misconception_caps_the_answer_whatever_else_it_covers(bank):
+    s = _score(QUESTION, PRECISE + " In the end L1 and L2 give identical results.", bank.pairs)
+    assert s.overall <= 2.0
+    assert any("they differ: L1 gives sparse weights" in n for n in s.notes)
+
+
+def test_behavioural_scoring_does_not_read_claims_or_pairs(bank):
+    q = bank.questions[next(i for i, q in bank.questions.items() if q.section == "behavioral")]
+    answer = ("At my last company I led a migration. High bias means the model is too complex. "
+              "I decided to split the work, I wrote the plan and we shipped on time, cutting "
+              "costs by 20 percent. I learned to agree on scope early.")
+    with_pairs = _score(q, answer, bank.pairs)
+    without = _score(q, answer, [])
+    assert with_pairs.model_dump(exclude={"notes"}) == without.model_dump(exclude={"notes"})
+    assert not any(n.startswith("correction") for n in with_pairs.notes)
+
+
+def test_read_claims_reports_stated_points(bank):
+    r = read_claims(PRECISE, QUESTION, bank.pairs)
+    assert {p.key_point for p in r.stated} == {"l1", "l2", "use"}
+    assert r.wrong == []
+
+
+def test_the_shipped_bank_loads_its_pairs():
+    bank = load_bank(Path(__file__).resolve().parents[1] / "rubrics")
+    assert len(bank.pairs) >= 25
+    assert all(len(p.sides) == 2 for p in bank.pairs)
