@@ -157,6 +157,8 @@ def demo(
     engine: str = typer.Option(None, help="offline or llm (default: llm when configured)"),
     model: str = typer.Option(None, help="faster-whisper model name or path"),
     play: bool = typer.Option(True, help="play speech when an output device exists"),
+    voice: str = typer.Option(None, help="interviewer voice: piper or espeak (default: piper "
+                                         "when mockinterview[voice] is installed)"),
 ) -> None:
     """Run a short complete interview with a synthetic candidate (no microphone, no key)."""
     from .bank import load_bank
@@ -174,7 +176,8 @@ def demo(
 
         tr = WhisperTranscriber(model or cfg.stt.model)
     session = run_interview(cfg, session, folder, DemoAnswers(default_cache()),
-                            RunOptions(engine=eng, model=model, play=play), ui=RichUI(),
+                            RunOptions(engine=eng, model=model, play=play,
+                                       voice=_voice_choice(voice)), ui=RichUI(),
                             bank=bank, transcriber=tr)
     _print_outcome(session, folder)
 
@@ -198,6 +201,8 @@ def start(
     play: bool = typer.Option(True, help="play speech when an output device exists"),
     schedule_date: str = typer.Option(None, "--schedule",
                                       help="YYYY-MM-DD: write an .ics for the follow-up session"),
+    voice: str = typer.Option(None, help="interviewer voice: piper or espeak (default: piper "
+                                         "when mockinterview[voice] is installed)"),
 ) -> None:
     """Start a mock interview."""
     from .bank import load_bank
@@ -241,7 +246,8 @@ def start(
         console.print(f"[dim]plan: {escape(r)}[/]")
     try:
         session = run_interview(cfg, session, folder, source,
-                                RunOptions(engine=eng, model=model, play=play), ui=RichUI(),
+                                RunOptions(engine=eng, model=model, play=play,
+                                           voice=_voice_choice(voice)), ui=RichUI(),
                                 bank=bank, fallback_text=input)
     except KeyboardInterrupt:
         console.print(f"\nSaved. Continue with: [bold]mockinterview resume {escape(folder.name)}[/]")
@@ -254,6 +260,12 @@ def start(
         console.print(f"Suggested follow-up: {escape(fu.suggested_date or '')} on "
                       f"{escape(', '.join(fu.focus))}. Add it to your calendar with "
                       f"[bold]mockinterview schedule {escape(session.id)}[/]")
+
+
+def _voice_choice(voice: str | None) -> str | None:
+    if voice is not None and voice not in ("piper", "espeak"):
+        fail(f"--voice: unknown voice {voice!r} (choose piper or espeak)")
+    return voice
 
 
 def _source(cfg, text: bool, answers: Path | None):
@@ -278,6 +290,8 @@ def resume(
     engine: str = typer.Option(None, help="offline or llm"),
     model: str = typer.Option(None, help="faster-whisper model name or path"),
     play: bool = typer.Option(True),
+    voice: str = typer.Option(None, help="interviewer voice: piper or espeak (default: piper "
+                                         "when mockinterview[voice] is installed)"),
 ) -> None:
     """Continue an interrupted interview from its last complete turn."""
     from .runner import RunOptions
@@ -288,7 +302,8 @@ def resume(
     folder = find_session(cfg.recordings_dir(), session)
     source = _source(cfg, text, answers)
     try:
-        s = do_resume(cfg, folder, source, RunOptions(engine=engine, model=model, play=play),
+        s = do_resume(cfg, folder, source, RunOptions(engine=engine, model=model, play=play,
+                                                      voice=_voice_choice(voice)),
                       ui=RichUI())
     except KeyboardInterrupt:
         console.print(f"\nSaved. Continue with: [bold]mockinterview resume {escape(folder.name)}[/]")

@@ -395,6 +395,8 @@ class Session(Strict):
     hashes: dict[str, str] = Field(default_factory=dict)  # bank/prompt file -> sha256
     annotations: list[Annotation] = Field(default_factory=list)
     follow_up_of: str | None = None
+    # the interviewer's voice this session spoke with: name, model file, sample rate
+    voice: dict[str, str | int | float | None] = Field(default_factory=dict)
 
     @property
     def latest_scores(self) -> list[QuestionScore]:

@@ -360,7 +360,7 @@ def choose_voice(choice: str = "auto", style: str = "neutral", deterministic: bo
         if on_notice is not None:
             on_notice(notice)
         return Pyttsx3Voice(espeak_voice_id or INTERVIEWER_VOICE), notice
-    return Pyttsx3Voice(espeak_voice_id or INTERVIEWER_VOICE), "--voice espeak chosen"
+    return Pyttsx3Voice(espeak_voice_id or INTERVIEWER_VOICE), "espeak-ng chosen (--voice espeak or audio.voice)"
 
 
 def voice_info(voice) -> dict:
