@@ -159,6 +159,8 @@ def demo(
     play: bool = typer.Option(True, help="play speech when an output device exists"),
     voice: str = typer.Option(None, help="interviewer voice: piper or espeak (default: piper "
                                          "when mockinterview[voice] is installed)"),
+    candidate_voice: str = typer.Option("espeak", help="the synthetic candidate's voice: espeak "
+                                                       "or piper (more like a person)"),
 ) -> None:
     """Run a short complete interview with a synthetic candidate (no microphone, no key)."""
     from .bank import load_bank
@@ -175,7 +177,18 @@ def demo(
         from .transcribe import WhisperTranscriber
 
         tr = WhisperTranscriber(model or cfg.stt.model)
-    session = run_interview(cfg, session, folder, DemoAnswers(default_cache()),
+    if candidate_voice not in ("espeak", "piper"):
+        fail(f"--candidate-voice: unknown voice {candidate_voice!r} (choose espeak or piper)")
+    candidate = DemoAnswers(default_cache())
+    if candidate_voice == "piper":
+        from mockinterview.errors import AudioError
+        from mockinterview.speech.piper import PiperOptions, PiperVoice
+
+        try:  # deterministic, a little slower than the interviewer: another speaker's pace
+            candidate.voice = PiperVoice(PiperOptions.deterministic(length_scale=1.1))
+        except AudioError as e:
+            fail(f"--candidate-voice piper: {e}")
+    session = run_interview(cfg, session, folder, candidate,
                             RunOptions(engine=eng, model=model, play=play,
                                        voice=_voice_choice(voice)), ui=RichUI(),
                             bank=bank, transcriber=tr)

