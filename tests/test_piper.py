@@ -119,8 +119,8 @@ def test_bank_terms_are_recognised_back(piper, transcriber, bank, capsys):
     """The pronunciation check: the bank's terms that a letter-to-sound rule can get wrong
     (acronyms, mixed case, digits, symbols, and every lexicon entry the bank uses) spoken by the
     voice, transcribed by tiny.en with the interview's offline correction; the ones not
-    recognised are listed: 268 terms in 12 utterances, then the lexicon's 42 bank terms with and
-    without respelling (about 3 minutes on 2 busy cores: the slowest test here)."""
+    recognised are listed: 268 terms in 12 utterances (75% recognised, 170 s on 2 cores under a
+    load of 8), then the lexicon's 66 bank terms again without respelling (about 45 s more)."""
     import re
 
     from mockinterview import vocab
@@ -133,15 +133,16 @@ def test_bank_terms_are_recognised_back(piper, transcriber, bank, capsys):
     r = check_terms(piper, transcriber, terms, per_utterance=24)
     print(f"\n{r.recognised}/{r.terms} bank terms recognised back ({r.recall:.0%}, "
           f"{r.audio_s} s of speech, {r.seconds} s); not recognised: {', '.join(r.failures)}")
-    assert r.recall >= 0.55, r.failures
-    # the lexicon's own entries that the bank uses fare better respelled than spelled
+    assert r.recall >= 0.7, r.failures  # 200 of 268 measured
+    # the lexicon's own entries that the bank uses fare better respelled than as written
     in_bank = [t for t in terms if t.lower() in lex]
+    failed = set(r.failures)
+    with_lex = sum(t not in failed for t in in_bank)
     plain = PiperVoice(PiperOptions.deterministic(), lexicon={})
-    with_lex = check_terms(piper, transcriber, in_bank, per_utterance=24)
     without = check_terms(plain, transcriber, in_bank, per_utterance=24)
-    print(f"lexicon terms in the bank: {with_lex.recognised}/{with_lex.terms} respelled, "
-          f"{without.recognised}/{without.terms} as spelled")
-    assert with_lex.recognised > without.recognised
+    print(f"lexicon terms in the bank: {with_lex}/{len(in_bank)} respelled, "
+          f"{without.recognised}/{without.terms} as written")
+    assert with_lex > without.recognised
 
 
 def test_choose_voice_prefers_piper_and_espeak_on_request():
