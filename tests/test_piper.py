@@ -265,3 +265,46 @@ def test_streamed_playback_starts_before_synthesis_ends_and_the_tape_gets_it(tmp
         assert abs((voiced[-1] - voiced[0]) / 16_000 - dur) < 0.3
     finally:
         gen.close()
+
+
+@pytest.mark.audio
+def test_streamed_follow_up_is_synthesised_one_sentence_ahead(tmp_path, bank):
+    """A model's follow-up arrives sentence by sentence: the next sentence is pulled and
+    synthesised while the previous one plays (real virtual output device), and the parts join
+    into one 22,050 Hz WAV."""
+    from mockinterview.testing.virtual_audio import virtual_audio_fixture
+
+    gen = virtual_audio_fixture()
+    next(gen)
+    try:
+        from mockinterview.flow import Components, Interview, RecordingUI
+        from mockinterview.interviewer.offline import OfflineBrain
+        from mockinterview.listen import TextAnswers
+        from mockinterview.models import Plan, Session
+        from mockinterview.speak import Player
+
+        parts = Components(bank=bank, brain=OfflineBrain("neutral"),
+                           voice=PiperVoice(PiperOptions.deterministic()),
+                           source=TextAnswers([]), transcriber=None, player=Player(),
+                           ui=RecordingUI())
+        plan = Plan(role="ml-engineer", level="mid", minutes=5, style="neutral", sections=[])
+        iv = Interview(Session(id="t", plan=plan), tmp_path, parts)
+        asked: list[float] = []
+
+        def sentences():  # as the LLM client yields them
+            for s in ("That is a fair point about regularisation.",
+                      "How would you choose its strength in practice?",
+                      "And what would you monitor after launch?"):
+                asked.append(time.monotonic())
+                yield s
+
+        text, rel = iv.say_stream(sentences(), 3, "turn-003-follow-up")
+        assert text.startswith("That is a fair point") and rel == "audio/turn-003-follow-up.wav"
+        assert _wav_rate(tmp_path / rel) == 22_050
+        ends = [e.t_mono for e in iv.s.events if e.kind == "question_audio_end"]
+        assert len(ends) == 3 and len(asked) == 3
+        # the second and third sentences were taken (and synthesised) before the one before
+        # them finished playing
+        assert asked[1] < ends[0] and asked[2] < ends[1]
+    finally:
+        gen.close()
