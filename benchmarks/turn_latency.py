@@ -45,6 +45,7 @@ from rich.table import Table
 
 from mockinterview.capture import AnswerPipeline, CaptureOptions
 from mockinterview.listen import AnswerRequest
+from mockinterview.stream import StreamOptions
 from mockinterview.testing.answers import synth_answer
 from mockinterview.transcribe import WhisperTranscriber
 
@@ -82,10 +83,13 @@ def first_audio_s(voice, work: Path) -> float:
 
 
 def run_once(tr: WhisperTranscriber, audio: np.ndarray, speed: float, work: Path,
-             idx: int, voices: dict | None = None) -> dict:
+             idx: int, voices: dict | None = None, stream: StreamOptions | None = None) -> dict:
     req = AnswerRequest(answer_index=idx, turn_index=idx, prompt_text="benchmark",
                         audio_path=work / f"answer_{idx:03d}.wav", max_s=3600)
-    pipe = AnswerPipeline(req, tr, CaptureOptions(enter_ends=False))
+    opts = CaptureOptions(enter_ends=False)
+    if stream is not None:
+        opts.stream = stream
+    pipe = AnswerPipeline(req, tr, opts)
     tail = np.zeros(SR * 10, dtype=np.float32)  # silence after the answer: the turn must end
     x = (np.concatenate([audio, tail]) * 32767).astype(np.int16)
     t0 = time.monotonic()
@@ -125,6 +129,9 @@ def main() -> int:
                     help="answer lengths in seconds (default 15,60,180)")
     ap.add_argument("--json", action="store_true", help="print JSON on stdout")
     ap.add_argument("--model", default=None, help="faster-whisper model (default: embedded)")
+    ap.add_argument("--no-pause-commit", action="store_true",
+                    help="streaming without commits at pauses (StreamOptions.pause_commit_s=0: "
+                         "the behaviour before, for comparison)")
     ap.add_argument("--voices", default="espeak,piper",
                     help="interviewer voices for hear_s (piper needs mockinterview[voice]; "
                          "empty: none)")
@@ -158,7 +165,9 @@ def main() -> int:
         for n in lengths:
             runs = []
             for _ in range(args.repeats):
-                runs.append(run_once(tr, answers[n], args.speed, work, idx, voices))
+                runs.append(run_once(tr, answers[n], args.speed, work, idx, voices,
+                                     StreamOptions(pause_commit_s=0) if args.no_pause_commit
+                                     else None))
                 idx += 1
                 prog.advance(task)
             med = {k: statistics.median(r[k] for r in runs)
@@ -177,7 +186,8 @@ def main() -> int:
                 "hear_s": {v: round(statistics.median(r["hear_s"][v] for r in runs), 3)
                            for v in voices},
             })
-    out = {"model": tr.name, "speed": args.speed, "repeats": args.repeats, "rows": rows}
+    out = {"model": tr.name, "speed": args.speed, "repeats": args.repeats, "rows": rows,
+           "pause_commit": not args.no_pause_commit}
     if rows:
         first, last = rows[0]["streaming_s"], rows[-1]["streaming_s"]
         out["flat_ratio"] = round(last / max(first, 1e-3), 2)
