@@ -308,3 +308,16 @@ def test_streamed_follow_up_is_synthesised_one_sentence_ahead(tmp_path, bank):
         assert asked[1] < ends[0] and asked[2] < ends[1]
     finally:
         gen.close()
+
+
+def test_doctor_names_the_voice_and_why(monkeypatch):
+    from mockinterview.config import load_config
+    from mockinterview.doctor import run_checks
+
+    monkeypatch.setenv("MOCKINTERVIEW_VOICE", "piper")
+    rows = {name: (ok, detail) for name, ok, detail in run_checks(load_config())}
+    ok, detail = rows["interviewer voice"]
+    assert ok and "en_US-joe-medium.onnx, 22050 Hz" in detail and "installed" in detail
+    monkeypatch.setenv("MOCKINTERVIEW_VOICE", "espeak")
+    ok, detail = {n: (o, d) for n, o, d in run_checks(load_config())}["interviewer voice"]
+    assert ok and detail.startswith("espeak-ng") and "--voice espeak" in detail
