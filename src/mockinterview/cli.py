@@ -168,6 +168,9 @@ def demo(
     from .runner import RunOptions, new_session, run_interview
 
     cfg = _cfg()
+    voice = _voice_choice(voice)
+    if candidate_voice not in ("espeak", "piper"):
+        fail(f"--candidate-voice: unknown voice {candidate_voice!r} (choose espeak or piper)")
     bank = load_bank(cfg.rubrics)
     plan = demo_plan(bank)
     eng = cfg.resolved_engine(engine)
@@ -177,8 +180,6 @@ def demo(
         from .transcribe import WhisperTranscriber
 
         tr = WhisperTranscriber(model or cfg.stt.model)
-    if candidate_voice not in ("espeak", "piper"):
-        fail(f"--candidate-voice: unknown voice {candidate_voice!r} (choose espeak or piper)")
     candidate = DemoAnswers(default_cache())
     if candidate_voice == "piper":
         from mockinterview.errors import AudioError
@@ -224,6 +225,7 @@ def start(
     from .runner import RunOptions, new_session, run_interview
 
     cfg = _cfg()
+    voice = _voice_choice(voice)
     if role not in ROLES:
         fail(f"--role: unknown role {role!r} (choose from {', '.join(ROLES)})")
     if level not in LEVELS:
@@ -312,6 +314,7 @@ def resume(
     from .store import find_session
 
     cfg = _cfg()
+    voice = _voice_choice(voice)
     folder = find_session(cfg.recordings_dir(), session)
     source = _source(cfg, text, answers)
     try:
