@@ -129,9 +129,9 @@ def main() -> int:
                     help="answer lengths in seconds (default 15,60,180)")
     ap.add_argument("--json", action="store_true", help="print JSON on stdout")
     ap.add_argument("--model", default=None, help="faster-whisper model (default: embedded)")
-    ap.add_argument("--no-pause-commit", action="store_true",
-                    help="streaming without commits at pauses (StreamOptions.pause_commit_s=0: "
-                         "the behaviour before, for comparison)")
+    ap.add_argument("--pause-commit", action="store_true",
+                    help="the experimental commits at pauses (StreamOptions.pause_commit_s=0.5; "
+                         "off in the product), for comparison")
     ap.add_argument("--voices", default="espeak,piper",
                     help="interviewer voices for hear_s (piper needs mockinterview[voice]; "
                          "empty: none)")
@@ -166,7 +166,7 @@ def main() -> int:
             runs = []
             for _ in range(args.repeats):
                 runs.append(run_once(tr, answers[n], args.speed, work, idx, voices,
-                                     StreamOptions(pause_commit_s=0) if args.no_pause_commit
+                                     StreamOptions(pause_commit_s=0.5) if args.pause_commit
                                      else None))
                 idx += 1
                 prog.advance(task)
@@ -187,7 +187,7 @@ def main() -> int:
                            for v in voices},
             })
     out = {"model": tr.name, "speed": args.speed, "repeats": args.repeats, "rows": rows,
-           "pause_commit": not args.no_pause_commit}
+           "pause_commit": args.pause_commit}
     if rows:
         first, last = rows[0]["streaming_s"], rows[-1]["streaming_s"]
         out["flat_ratio"] = round(last / max(first, 1e-3), 2)

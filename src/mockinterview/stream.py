@@ -63,12 +63,15 @@ class StreamOptions:
     edge_s: float = 1.0
     probe_after_s: float = 0.2
     min_tail_s: float = 0.3
-    # Commit a probe's segments up to a real pause (``pause_commit_s`` of VAD silence right after
-    # a segment's end, the last segment never) once the probe spans ``pause_commit_after_s``: the
-    # tail left for the end of the turn is then the audio since that pause, not everything since
-    # the start. Why: a 19 s answer's whole tail was decoded only at turn end (0.71 s
-    # finalisation under load against the 0.5 s goal). 0 turns it off.
-    pause_commit_s: float = 0.5
+    # Experimental, off (0): commit a probe's segments up to a real pause (``pause_commit_s`` of
+    # VAD silence right after a segment's end, the last segment never) once the probe spans
+    # ``pause_commit_after_s``, so the tail left for the end of the turn is the audio since that
+    # pause. Why: a 19 s answer's whole tail is decoded only at turn end (0.71 s finalisation
+    # under load against the 0.5 s goal). Not shipped: on a 21 s espeak answer it left 11 s
+    # instead of 21 s to decode but its WER rose from 14.8% to 29.6% (4 more errors: a prefix
+    # decoded without the rest of the window reads differently), the cost this module's design
+    # avoids (tests/test_stream.py). Try it with 0.5 (and benchmarks/turn_latency.py).
+    pause_commit_s: float = 0.0
     pause_commit_after_s: float = 8.0
 
 
