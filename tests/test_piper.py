@@ -215,6 +215,14 @@ def test_session_records_the_voice_and_keeps_its_22050_hz_audio(recordings, bank
     assert wavs and {_wav_rate(p) for p in wavs} == {22_050}
     html = (folder / "report.html").read_text()
     assert "voice piper en_US-joe-medium (en_US-joe-medium.onnx, 22050 Hz)" in html
+    # the report's question audio is the 22,050 Hz WAV with its true length
+    import re
+
+    m = re.search(r'class="prompt-audio"[^>]*src="([^"]+)" data-wav-duration="([0-9.]+)"', html)
+    assert m, "no question audio in the report"
+    with wave.open(str(folder / m.group(1))) as w:
+        assert w.getframerate() == 22_050
+        assert abs(w.getnframes() / 22_050 - float(m.group(2))) < 0.01
     assert "Interviewer voice: piper en\\_US-joe-medium" in (folder / "feedback.md").read_text() \
         or "Interviewer voice: piper en_US-joe-medium" in (folder / "feedback.md").read_text()
 
