@@ -9,7 +9,7 @@ $(BIN)/mockinterview: pyproject.toml
 	bash .ci/setup-system.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,voice]'
 	touch $@
 
 setup: $(BIN)/mockinterview
@@ -33,6 +33,7 @@ bench: setup
 	$(BIN)/python benchmarks/turn_latency.py
 	$(BIN)/python benchmarks/terms.py
 	$(BIN)/python benchmarks/followup_latency.py
+	$(BIN)/python benchmarks/voice.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

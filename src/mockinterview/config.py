@@ -41,6 +41,8 @@ class AudioConfig(_Strict):
     short_silence_s: float = Field(default=0.8, gt=0, le=10)
     long_silence_s: float = Field(default=2.5, gt=0, le=20)
     barge_in: bool = False
+    # the interviewer's voice: auto = Piper when mockinterview[voice] is installed, else espeak-ng
+    voice: Literal["auto", "piper", "espeak"] = "auto"
 
 
 class STTConfig(_Strict):
@@ -138,6 +140,7 @@ _ENV_KEYS = {
     "MOCKINTERVIEW_STT_MODEL": ("stt", "model"),
     "MOCKINTERVIEW_RUBRICS": ("rubrics",),
     "MOCKINTERVIEW_PROMPTS": ("prompts",),
+    "MOCKINTERVIEW_VOICE": ("audio", "voice"),
 }
 
 

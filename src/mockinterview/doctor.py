@@ -23,6 +23,22 @@ def run_checks(cfg: Config, mic: bool = False) -> list[tuple[str, bool, str]]:
     except MockInterviewError as e:
         out.append(("text-to-speech", False, str(e)))
 
+    # the interviewer's voice: which one speaks and why
+    try:
+        from mockinterview.speech.piper import choose_voice, voice_info
+
+        notices: list[str] = []
+        voice, why = choose_voice(cfg.audio.voice, on_notice=notices.append)
+        info = voice_info(voice)
+        detail = f"{info['name']} ({info['model']}, {info['sample_rate']} Hz): {why}"
+        if cfg.audio.voice != "espeak" and notices:
+            detail += " — for the natural voice: pip install 'mockinterview[voice]'"
+        with tempfile.TemporaryDirectory() as d:
+            voice.render("Testing.", Path(d) / "voice.wav")
+        out.append(("interviewer voice", True, detail))
+    except MockInterviewError as e:
+        out.append(("interviewer voice", False, str(e)))
+
     # PortAudio and devices
     if ctypes.util.find_library("portaudio") is None:
         out.append(("audio devices", False, "PortAudio missing: apt-get install libportaudio2 "

@@ -17,7 +17,7 @@ from mockinterview.interviewer.prompts import default_prompts_dir
 from mockinterview.schema import Plan, Session
 from mockinterview.session.flow import Components, Interview, RecordingUI
 from mockinterview.speech.listen import AnswerSource
-from mockinterview.speech.speak import Player, Pyttsx3Voice
+from mockinterview.speech.speak import Player
 from mockinterview.store import load_session, new_session_dir, save_session, update_index
 
 
@@ -28,6 +28,8 @@ class RunOptions:
     play: bool = True
     vocabulary: bool = True
     max_follow_ups: int | None = None
+    voice: str | None = None  # piper | espeak | None (config audio.voice, default auto)
+    deterministic_voice: bool = False  # noise scales 0: identical audio run to run (tests)
 
 
 def make_brain(cfg: Config, engine: str, style: str, on_fault=None, role: str = "ml-engineer",
@@ -106,8 +108,14 @@ def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSou
         transcriber = WhisperTranscriber(opts.model or cfg.stt.model,
                                          compute_type=cfg.stt.compute_type,
                                          cpu_threads=cfg.stt.cpu_threads)
+    from mockinterview.speech.piper import choose_voice, voice_info
+
+    notices: list[str] = []
+    voice, _why = choose_voice(opts.voice or cfg.audio.voice, style=session.plan.style,
+                               deterministic=opts.deterministic_voice, on_notice=notices.append)
+    session.voice = voice_info(voice)
     parts = Components(
-        bank=bank, brain=brain, voice=Pyttsx3Voice(), source=source, transcriber=transcriber,
+        bank=bank, brain=brain, voice=voice, source=source, transcriber=transcriber,
         player=Player(device=cfg.audio.output_device, enabled=opts.play and cfg.audio.play),
         ui=ui or RecordingUI(), vocabulary=opts.vocabulary and cfg.stt.vocabulary,
         verify=cfg.stt.verify,
@@ -122,6 +130,8 @@ def run_interview(cfg: Config, session: Session, folder: Path, source: AnswerSou
     max_fu = opts.max_follow_ups if opts.max_follow_ups is not None else \
         (1 if engine == "offline" else cfg.llm.max_follow_ups)
     interview = Interview(session, folder, parts, max_follow_ups=max_fu)
+    for notice in notices:  # one line: the natural voice is missing and why
+        parts.ui.info(notice)
     for kind, data in faults:
         interview.event("llm_fault", fault=kind, **data)
     try:

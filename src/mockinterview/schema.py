@@ -480,6 +480,8 @@ class Session(Strict):
     follow_up_of: str | None = None
     tailoring: Tailoring | None = None  # set when the interview was planned for a job (issue 19)
     transcription_runs: list[TranscriptionRun] = Field(default_factory=list)
+    # the interviewer's voice this session spoke with: name, model file, sample rate
+    voice: dict[str, str | int | float | None] = Field(default_factory=dict)
 
     @property
     def latest_scores(self) -> list[QuestionScore]:

@@ -215,6 +215,10 @@ def demo(
     play: bool = typer.Option(True, help="play speech when an output device exists"),
     job: Path | None = typer.Option(None, "--job", help="tailor the demo to a job description"),
     cv: Path | None = typer.Option(None, "--cv", help="a CV for the introduction's follow-ups"),
+    voice: str = typer.Option(None, help="interviewer voice: piper or espeak (default: piper "
+                                         "when mockinterview[voice] is installed)"),
+    candidate_voice: str = typer.Option("espeak", help="the synthetic candidate's voice: espeak "
+                                                       "or piper (more like a person)"),
 ) -> None:
     """Run a short complete interview with a synthetic candidate (no microphone, no key)."""
     from mockinterview.bank import load_bank
@@ -222,6 +226,9 @@ def demo(
     from mockinterview.runner import RunOptions, new_session, run_interview
 
     cfg = _cfg()
+    voice = _voice_choice(voice)
+    if candidate_voice not in ("espeak", "piper"):
+        fail(f"--candidate-voice: unknown voice {candidate_voice!r} (choose espeak or piper)")
     bank = load_bank(cfg.rubrics)
     plan = demo_plan(bank)
     eng = cfg.resolved_engine(engine)
@@ -252,9 +259,18 @@ def demo(
         from mockinterview.speech.transcribe import WhisperTranscriber
 
         tr = WhisperTranscriber(model or cfg.stt.model)
-    session = run_interview(cfg, session, folder, DemoAnswers(default_cache(), extra=extra),
-                            RunOptions(engine=eng, model=model, play=play), ui=RichUI(),
-                            bank=bank, transcriber=tr)
+    candidate = DemoAnswers(default_cache(), extra=extra)
+    if candidate_voice == "piper":
+        from mockinterview.errors import AudioError
+        from mockinterview.speech.piper import PiperOptions, PiperVoice
+
+        try:  # deterministic, a little slower than the interviewer: another speaker's pace
+            candidate.voice = PiperVoice(PiperOptions.deterministic(length_scale=1.1))
+        except AudioError as e:
+            fail(f"--candidate-voice piper: {e}")
+    session = run_interview(cfg, session, folder, candidate,
+                            RunOptions(engine=eng, model=model, play=play, voice=voice),
+                            ui=RichUI(), bank=bank, transcriber=tr)
     _print_outcome(session, folder)
 
 
@@ -288,6 +304,8 @@ def start(
     save_bank: Path = typer.Option(None, "--save-bank",
                                    help="write the model-written questions to this folder as a "
                                         "bank file"),
+    voice: str = typer.Option(None, help="interviewer voice: piper or espeak (default: piper "
+                                         "when mockinterview[voice] is installed)"),
 ) -> None:
     """Start a mock interview (for a job with --job, and your CV with --cv)."""
     from mockinterview.bank import load_bank
@@ -296,6 +314,7 @@ def start(
     from mockinterview.session.plan import make_plan
 
     cfg = _cfg()
+    voice = _voice_choice(voice)
     job = job or cfg.tailor.job
     cv = cv or cfg.tailor.cv
     job_name = None
@@ -367,7 +386,8 @@ def start(
         console.print(f"[dim]plan: {escape(r)}[/]")
     try:
         session = run_interview(cfg, session, folder, source,
-                                RunOptions(engine=eng, model=model, play=play), ui=RichUI(),
+                                RunOptions(engine=eng, model=model, play=play, voice=voice),
+                                ui=RichUI(),
                                 bank=bank, fallback_text=input)
     except KeyboardInterrupt:
         console.print(f"\nSaved. Continue with: [bold]mockinterview resume {escape(folder.name)}[/]")
@@ -408,6 +428,12 @@ def _keep_job_files(session, folder: Path, tailored, job_name: str | None,
         out = save_bank_file(tail.generated, save_bank, session.id)
         console.print(f"Model-written questions: [bold]{escape(str(out))}[/] (check them with "
                       "`mockinterview rubrics check` after copying them into the bank)")
+
+
+def _voice_choice(voice: str | None) -> str | None:
+    if voice is not None and voice not in ("piper", "espeak"):
+        fail(f"--voice: unknown voice {voice!r} (choose piper or espeak)")
+    return voice
 
 
 def _source(cfg, text: bool, answers: Path | None):
@@ -460,6 +486,8 @@ def resume(
     engine: str = typer.Option(None, help="offline or llm"),
     model: str = typer.Option(None, help="faster-whisper model name or path"),
     play: bool = typer.Option(True),
+    voice: str = typer.Option(None, help="interviewer voice: piper or espeak (default: piper "
+                                         "when mockinterview[voice] is installed)"),
 ) -> None:
     """Continue an interrupted interview from its last complete turn."""
     from mockinterview.runner import RunOptions
@@ -467,12 +495,13 @@ def resume(
     from mockinterview.store import find_session
 
     cfg = _cfg()
+    voice = _voice_choice(voice)
     folder = find_session(cfg.recordings_dir(), session)
     source = _resume_source(cfg, folder, text, answers)
     console.print(f"Resuming {escape(folder.name)} with {source.kind} answers")
     try:
-        s = do_resume(cfg, folder, source, RunOptions(engine=engine, model=model, play=play),
-                      ui=RichUI())
+        s = do_resume(cfg, folder, source, RunOptions(engine=engine, model=model, play=play,
+                                                      voice=voice), ui=RichUI())
     except KeyboardInterrupt:
         console.print(f"\nSaved. Continue with: [bold]mockinterview resume {escape(folder.name)}[/]")
         raise typer.Exit(130) from None

@@ -555,6 +555,10 @@ def render_feedback_md(session: Session, session_dir: Path) -> str:
                + (f", focus {md(p.focus)}" if p.focus else ""))
     out.append(f"- Date: {session.created:%Y-%m-%d %H:%M} UTC; status: {md(session.status)}; "
                f"engine: {md(session.engine)}")
+    if session.voice:
+        v = session.voice
+        out.append(f"- Interviewer voice: {md(v.get('name'))} ({md(v.get('model'))}, "
+                   f"{v.get('sample_rate')} Hz)")
     if view.overall is not None:
         out.append(f"- Overall: {view.overall:.1f} / 5")
     out.append("")

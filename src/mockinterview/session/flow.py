@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -163,13 +164,26 @@ class Interview:
 
     # ------------------------------------------------------------------ speech out
 
-    def say(self, text: str, turn: int | None = None, name: str | None = None) -> str | None:
-        """Render (and play) one utterance; returns its WAV path relative to the folder."""
+    def say(self, text: str, turn: int | None = None, name: str | None = None,
+            prepared: Any = None) -> str | None:
+        """Render (and play) one utterance; returns its WAV path relative to the folder.
+
+        A voice that streams (Piper) plays its first sentence while the rest is synthesised;
+        ``prepared`` is audio already synthesised for ``text`` (say_stream's look-ahead)."""
         self.p.ui.interviewer(text)
         n = sum(1 for e in self.s.events if e.kind == "utterance")
         rel = f"audio/{name or f'say-{n + 1:03d}'}.wav"
         path = self.folder / rel
-        self.p.voice.render(text, path)
+        stream = getattr(self.p.voice, "stream", None)
+        if stream is not None and self.p.player.available():
+            return self._say_streaming(text, turn, rel, stream(text) if prepared is None
+                                       else iter([prepared]))
+        if prepared is not None:
+            from mockinterview.speech.audio import write_wav
+
+            write_wav(path, prepared, self.p.voice.sample_rate)
+        else:
+            self.p.voice.render(text, path)
         self.event("utterance", turn, text=text, audio=rel)
         self.event("question_audio_start", turn, audio=rel)
         tape = self.p.source.tape
@@ -186,23 +200,88 @@ class Interview:
         self.event("question_audio_end", turn, audio=rel)
         return rel
 
+    def _say_streaming(self, text: str, turn: int | None, rel: str, chunks) -> str:
+        """Play a streaming voice's sentences as they are synthesised; keep the whole WAV at the
+        voice's own rate (22,050 Hz for Piper) and place it on the session tape."""
+        from mockinterview.errors import AudioError
+        from mockinterview.speech.audio import _resample, write_wav
+
+        sr = self.p.voice.sample_rate
+        self.event("utterance", turn, text=text, audio=rel)
+        started: list[float] = []
+
+        def on_start() -> None:
+            started.append(time.monotonic())
+            self.event("question_audio_start", turn, audio=rel)
+
+        samples, played = self.p.player.play_stream(chunks, sr, on_start=on_start)
+        if not started:
+            on_start()
+        if samples.size == 0:
+            raise AudioError(f"{self.folder / rel}: text-to-speech produced no audio")
+        write_wav(self.folder / rel, samples, sr)
+        tape = getattr(self.p.source, "tape", None)
+        if tape is not None:  # the tape is 16 kHz: resample the voice's 22,050 Hz
+            tape.add(_resample(samples, sr), started[0])
+        if self.p.player.unavailable_reason and not self.s.cursor.get("told_no_audio"):
+            self.s.cursor["told_no_audio"] = 1
+            self.p.ui.info(self.p.player.unavailable_reason)
+        if not played:
+            self._advance(samples.size / sr)
+        self.event("question_audio_end", turn, audio=rel)
+        return rel
+
     def say_stream(self, sentences: Iterator[str], turn: int | None, name: str
                    ) -> tuple[str, str | None]:
         """Speak sentences as they arrive (the LLM streams them), so the candidate waits for
-        the first sentence only. Returns the whole text and one WAV joining the pieces."""
+        the first sentence only. Returns the whole text and one WAV joining the pieces.
+
+        With a voice that can synthesise ahead (Piper), a thread pulls the next sentence from
+        the model and synthesises it while the current one plays, so consecutive sentences
+        follow with no synthesis gap."""
+        if getattr(self.p.voice, "synthesise", None) is not None:
+            sentences = self._synthesise_ahead(sentences)
         said: list[str] = []
         pieces: list[str] = []
-        for sentence in sentences:
+        for item in sentences:
+            sentence, prepared = item if isinstance(item, tuple) else (item, None)
             sentence = sentence.strip()
             if not sentence:
                 continue
             said.append(sentence)
-            rel = self.say(sentence, turn, name=f"{name}-part{len(said)}")
+            rel = self.say(sentence, turn, name=f"{name}-part{len(said)}", prepared=prepared)
             if rel:
                 pieces.append(rel)
         if not pieces:
             return "", None
         return " ".join(said), self._join_audio(pieces, f"audio/{name}.wav")
+
+    def _synthesise_ahead(self, sentences: Iterator[str]) -> Iterator[tuple[str, Any]]:
+        """(sentence, samples) pairs, synthesised one sentence ahead of the caller."""
+        import queue
+
+        q: queue.Queue = queue.Queue(maxsize=2)
+
+        def produce() -> None:
+            try:
+                for s in sentences:
+                    s = s.strip()
+                    if s:
+                        q.put((s, self.p.voice.synthesise(s)))
+            except BaseException as e:  # re-raised in the speaking thread
+                q.put(e)
+            finally:
+                q.put(None)
+
+        threading.Thread(target=produce, daemon=True, name="tts-ahead").start()
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            if item[1].size:
+                yield item
 
     def _join_audio(self, pieces: list[str], rel: str) -> str:
         import numpy as np

@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import queue
 import shutil
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -179,6 +181,73 @@ class Player:
             self.unavailable_reason = f"audio output failed ({first}); continuing without sound"
             return 0.0
         return len(data) / sr
+
+    def play_stream(self, chunks: Iterable[np.ndarray], sr: int,
+                    on_start: Callable[[], None] | None = None) -> tuple[np.ndarray, float]:
+        """Play chunks (a voice's sentences) while later ones are still being synthesised.
+
+        Why: the candidate hears the first sentence after its own synthesis only (0.4-0.5 s with
+        Piper for a 16-word question) instead of after the whole utterance's. A thread pulls the
+        chunks; this one writes them to one output stream at ``sr`` (any rate: Piper's 22,050 Hz
+        plays as is). ``on_start`` runs when the first chunk goes to the device (or, with no
+        device, when it is ready). Returns every sample (the WAV to keep) and seconds played; a
+        device failure stops playback but synthesis finishes, so the recording is whole.
+        """
+        q: queue.Queue = queue.Queue()
+
+        def produce() -> None:
+            try:
+                for c in chunks:
+                    q.put(np.asarray(c, dtype=np.float32).reshape(-1))
+            except BaseException as e:  # handed to the playing thread, raised there
+                q.put(e)
+            finally:
+                q.put(None)
+
+        threading.Thread(target=produce, daemon=True, name="tts-synth").start()
+        got: list[np.ndarray] = []
+        played = 0.0
+        stream = None
+        error: BaseException | None = None
+        try:
+            while True:
+                item = q.get()
+                if item is None:
+                    break
+                if isinstance(item, BaseException):
+                    error = item
+                    continue
+                got.append(item)
+                if not self.available():
+                    if on_start is not None and len(got) == 1:
+                        on_start()
+                    continue
+                try:
+                    if stream is None:
+                        import sounddevice as sd
+
+                        stream = sd.OutputStream(samplerate=sr, channels=1, dtype="float32",
+                                                 device=self.device)
+                        stream.start()
+                        if on_start is not None:
+                            on_start()
+                    stream.write(item.reshape(-1, 1))
+                    played += item.size / sr
+                except Exception as e:
+                    first = str(e).splitlines()[0] if str(e) else type(e).__name__
+                    self.unavailable_reason = f"audio output failed ({first}); continuing " \
+                                              "without sound"
+                    played = 0.0
+        finally:
+            if stream is not None:
+                with contextlib.suppress(Exception):
+                    stream.stop()  # returns once the buffered audio has played
+                with contextlib.suppress(Exception):
+                    stream.close()
+        if error is not None:
+            raise error
+        audio = np.concatenate(got) if got else np.zeros(0, dtype=np.float32)
+        return audio, played
 
 
 def silence(seconds: float, sr: int = 16000) -> np.ndarray:

@@ -64,6 +64,16 @@ class StreamOptions:
     edge_s: float = 1.0
     probe_after_s: float = 0.2
     min_tail_s: float = 0.3
+    # Experimental, off (0): commit a probe's segments up to a real pause (``pause_commit_s`` of
+    # VAD silence right after a segment's end, the last segment never) once the probe spans
+    # ``pause_commit_after_s``, so the tail left for the end of the turn is the audio since that
+    # pause. Why: a 19 s answer's whole tail is decoded only at turn end (0.71 s finalisation
+    # under load against the 0.5 s goal). Not shipped: on a 21 s espeak answer it left 11 s
+    # instead of 21 s to decode but its WER rose from 14.8% to 29.6% (4 more errors: a prefix
+    # decoded without the rest of the window reads differently), the cost this module's design
+    # avoids (tests/test_stream.py). Try it with 0.5 (and benchmarks/turn_latency.py).
+    pause_commit_s: float = 0.0
+    pause_commit_after_s: float = 8.0
 
 
 @dataclass
@@ -195,6 +205,7 @@ class StreamingTranscriber:
                     self._commit_window(dec)
                 else:
                     self._spec = dec
+                    self._commit_at_pause(dec)
             elif dec is None and kind == "window":
                 # the decode failed: stop decoding early rather than retry in a loop; finalize
                 # decodes everything from the committed point, so no word is lost
@@ -211,6 +222,28 @@ class StreamingTranscriber:
             until = max(dec.start + SR, min(dec.end, int(round(keep[-1].end * SR))))
         self._segments.extend(keep)
         self._committed = until
+        self._spec = None
+
+    def _commit_at_pause(self, dec: _Decoded) -> None:
+        """Commit a probe's segments that end at a real pause (see StreamOptions)."""
+        so = self.so
+        if so.pause_commit_s <= 0 or dec.end - dec.start < so.pause_commit_after_s * SR:
+            return
+        need = max(1, int(round(so.pause_commit_s * SR / FRAME)))
+        limit = dec.end - int(so.edge_s * SR)
+        best: tuple[int, int] | None = None
+        for i, sg in enumerate(dec.segments[:-1]):
+            f0 = int(sg.end * SR) // FRAME + 1  # the first whole frame after the segment
+            run = 0
+            while f0 + run < len(self._flags) and not self._flags[f0 + run] and run < need:
+                run += 1
+            if run >= need and (f0 + need) * FRAME <= limit:
+                best = (i, (f0 + need // 2) * FRAME)
+        if best is None:
+            return
+        i, cut = best
+        self._segments.extend(dec.segments[:i + 1])
+        self._committed = cut
         self._spec = None
 
     def _decode(self, audio: np.ndarray, start: int) -> _Decoded:
