@@ -481,6 +481,19 @@ _ABSOLUTE_MARKERS = re.compile(
     r"zero risk|no need to|don't need to|do not need to|doesn't need to)\b", re.IGNORECASE)
 
 
+_SOLVE_GROUP = _CLAIM_SYN[stem("prevent")]
+_SOLVED = frozenset("solved eliminated eliminates eliminate".split())
+
+
+def _solved_said(s: Sentence) -> bool:
+    """The sentence calls a problem solved or eliminated ("it's a solved problem", "this
+    eliminates it"), not negated ("it's not a solved problem", "nothing eliminates it")."""
+    for i, w in enumerate(s.words):
+        if w in _SOLVED and not set(s.words[max(0, i - 3): i]) & (NEGATIONS | HEDGES):
+            return True
+    return False
+
+
 def _absolute_hit(phrasing: str, sents: list[Sentence], topic: frozenset[str]) -> ClaimHit | None:
     """A false absolute said in other words: most of the claim's words beyond the question's own
     (at least two), in a sentence that itself speaks in absolutes ("a solved problem", "by
@@ -489,9 +502,18 @@ def _absolute_hit(phrasing: str, sents: list[Sentence], topic: frozenset[str]) -
     own = [w for w in want if w not in topic]
     if len(own) < 2:
         return None
+    # the claim's "prevents" / "solves" said by the sentence as a whole ("it's a solved problem if
+    # you put a strong system prompt ...": the fix named after the verb): the rest must be there
+    rest = [w for w in own if _CLAIM_SYN.get(w) != _SOLVE_GROUP]
     for s in sents:
         if not _ABSOLUTE_MARKERS.search(s.text) or _DISTANCE.search(s.text):
             continue
+        if len(rest) >= 2 and len(rest) < len(own) and _solved_said(s):
+            got, lo, hi = _lcs(tuple(rest), s)
+            if got == len(rest) and lo >= 0 and hi - lo <= 2 * len(rest) + 2 \
+                    and _negation_parity(s, lo - 4, hi) == neg \
+                    and not set(s.words[max(0, lo - 4): hi + 1]) & (HEDGES | _CONTRAST):
+                return ClaimHit(phrasing, s.text, 1.0)
         got, lo, hi = _lcs(tuple(own), s)
         if got < max(2, math.ceil(0.75 * len(own))) or lo < 0:
             continue
