@@ -21,7 +21,8 @@ Reading one answer against its question's claims, misconceptions and the 36 pair
 0.1 s (98 ms mean over tune.jsonl's 112 answers, 2 shared cores). Measured on the calibration
 sets (rubrics/calibration): on honest answers the share of key points stated rises with the
 coach's grade (0.00, 0.07, 0.35, 0.72, 0.86 for grades 1-5 on tune + graded); wrong claims are
-found in 20 of the 48 adversarial answers of tune + graded + heldout and in 1 of 145 honest ones
+found in 21 of the 48 adversarial answers of tune + graded + heldout (20 before the
+matcher fixes of issue 17e) and in 1 of 145 honest ones
 (a grade-1 answer that does state a misconception).
 """
 
