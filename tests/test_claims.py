@@ -235,3 +235,81 @@ def test_the_shipped_bank_loads_its_pairs():
     bank = load_bank(Path(__file__).resolve().parents[1] / "rubrics")
     assert len(bank.pairs) >= 25
     assert all(len(p.sides) == 2 for p in bank.pairs)
+
+
+# ----------------------------------------------------------------------------- matcher gaps (17e)
+
+
+@pytest.mark.parametrize("text", [
+    # a negation that belongs to a definition ("no labels") does not deny the binding, and a bare
+    # "instead" goes on with the same term (tune.jsonl t2-supervised-vs-unsupervised-1)
+    "Unsupervised learning is when there are no labels, so instead the model learns by trial and "
+    "error from a reward signal.",
+])
+def test_a_negation_inside_a_definition_does_not_hide_a_swap(bank, text):
+    assert "pair:unsupervised-reinforcement" in swapped(text, bank)
+
+
+@pytest.mark.parametrize("text", [
+    # "instead of" still contrasts; a negation of the binding still denies it
+    "Unsupervised learning finds structure instead of learning by trial and error.",
+    "Unsupervised learning is not trial and error from a reward signal.",
+])
+def test_instead_of_and_a_real_negation_still_clear_a_pair(bank, text):
+    assert "pair:unsupervised-reinforcement" not in swapped(text, bank)
+
+
+@pytest.mark.parametrize("claim,text,found", [
+    # one-letter quantities are words of a misconception: without the k, a sentence about
+    # supervised learning stated "k means is a supervised algorithm" (tune.jsonl line 20)
+    ("k means is a supervised algorithm",
+     "Supervised learning means the algorithm learns from labelled data.", False),
+    ("k means is a supervised algorithm", "K-means is a supervised algorithm.", True),
+    ("the mle of the variance divides by n minus one",
+     "The MLE of the variance divides by n minus one.", True),
+    ("the mle of the variance divides by n minus one",
+     "The MLE of the variance divides by n, not by n minus one.", False),
+])
+def test_one_letter_quantities_count_in_misconceptions(claim, text, found):
+    assert (match_claim(claim, sentences(text), strict=True) is not None) is found
+
+
+def test_one_letter_quantities_are_not_required_for_a_key_point_claim():
+    # "returns the top-k most similar vectors" is stated without saying "k"
+    hit = match_claim("returns the top k most similar vectors",
+                      sentences("The index returns the top most similar vectors to the query."))
+    assert hit is not None
+
+
+@pytest.mark.parametrize("text,stated", [
+    ("A huge input space is impossible to precompute.", True),
+    ("A huge input space is not possible to precompute.", True),
+    ("A huge input space is possible to precompute.", False),
+])
+def test_impossible_reads_as_not_possible(text, stated):
+    hit = match_claim("a huge input space cannot be precomputed", sentences(text))
+    assert (hit is not None) is stated
+
+
+def _absolute_question() -> Question:
+    return Question(
+        id="tech-prompt-injection", section="technical",
+        text="What is prompt injection and how do you defend against it?",
+        roles=["ml-engineer"], levels=["mid"],
+        key_points=[KeyPoint(id="defence", point="Layered defences; none is complete.",
+                             phrasings=["defence in depth"])],
+        misconceptions=[Misconception(kind="absolute", claim="a good system prompt prevents it",
+                                      phrasings=["a strong system prompt prevents injection"])])
+
+
+@pytest.mark.parametrize("text,found", [
+    # the fix named after the sentence's own "solved" (tune.jsonl t2-prompt-injection-1)
+    ("The good news is that it's a solved problem if you do two things: put a strong system "
+     "prompt in front, and run every input through a classifier.", True),
+    ("It is not a solved problem: a strong system prompt helps, but attackers get around it.",
+     False),
+    ("A strong system prompt is a good first layer, but nothing has solved injection.", False),
+])
+def test_a_false_absolute_said_as_a_solved_problem(text, found):
+    report = read_claims(text, _absolute_question())
+    assert bool(report.wrong) is found, report.wrong

@@ -21,7 +21,8 @@ Reading one answer against its question's claims, misconceptions and the 36 pair
 0.1 s (98 ms mean over tune.jsonl's 112 answers, 2 shared cores). Measured on the calibration
 sets (rubrics/calibration): on honest answers the share of key points stated rises with the
 coach's grade (0.00, 0.07, 0.35, 0.72, 0.86 for grades 1-5 on tune + graded); wrong claims are
-found in 20 of the 48 adversarial answers of tune + graded + heldout and in 1 of 145 honest ones
+found in 21 of the 48 adversarial answers of tune + graded + heldout (20 before the
+matcher fixes of issue 17e) and in 1 of 145 honest ones
 (a grade-1 answer that does state a misconception).
 """
 
@@ -45,6 +46,12 @@ LENIENT_MIN = 3
 TOPIC_SHARE = 0.5  # of a claim's words beyond the question's own words
 NEGATIONS = frozenset("""not no never neither nor cannot cant dont doesnt didnt isnt arent wasnt
 werent wont wouldnt shouldnt couldnt hasnt havent hadnt without none nothing nobody""".split())
+# words read as "not" + a word, in claims and answers alike: "it is impossible to precompute"
+# says "not possible" (read as an unknown word before, "impossible" negated nothing)
+_SPLIT_NEGATIVE = {"impossible": ("not", "possible"), "unable": ("not", "able")}
+# one-letter words that name a quantity ("divided by n minus one", "top k", "p minus y"): content
+# words in claims and answers alike (dropped before, a claim with one of them could never match)
+VARIABLES = frozenset("n k p x y".split())
 # "not only X but also Y" and "no matter" do not negate
 _NOT_NEGATING = {("not", "only"), ("not", "just"), ("no", "matter"), ("not", "necessarily")}
 HEDGES = frozenset("""might may can could sometimes often usually typically tend tends generally
@@ -131,27 +138,45 @@ def sentences(text: str) -> list[Sentence]:
         words: list[str] = []
         chunk: list[int] = []
         for ci, part in enumerate(re.split(r"[,:()]|\s-\s|\s–\s", raw)):
-            part_words = normalize(part)
+            part_words = _split_negatives(normalize(part))
             words += part_words
             chunk += [ci] * len(part_words)
         stems = [stem(w) for w in words]
-        content = [i for i, w in enumerate(words) if w not in CLAIM_STOP and (len(w) > 1
-                                                                              or w.isdigit())]
+        content = [i for i, w in enumerate(words) if w not in CLAIM_STOP and _kept(w)]
         out.append(Sentence(raw, words, stems, content, chunk))
     return out
+
+
+def _split_negatives(words: list[str]) -> list[str]:
+    out: list[str] = []
+    for w in words:
+        out += _SPLIT_NEGATIVE.get(w, (w,))
+    return out
+
+
+def _loose(want: tuple[str, ...]) -> tuple[str, ...]:
+    """A key point's claim without its one-letter quantities: "returns the top-k most similar
+    vectors" is stated by "finds the most similar vectors" (requiring the k cost an honest grade-3
+    answer of tune.jsonl a level); a misconception keeps them ("k means is a supervised
+    algorithm" is not said by a sentence about supervised learning that never names k)."""
+    return tuple(w for w in want if w not in VARIABLES)
+
+
+def _kept(w: str) -> bool:
+    return len(w) > 1 or w.isdigit() or w in VARIABLES
 
 
 @lru_cache(maxsize=4096)
 def _claim_words(claim: str) -> tuple[tuple[str, ...], int, bool]:
     """(content stems without negations, negation parity, has an absolute word)."""
-    words = normalize(claim)
+    words = _split_negatives(normalize(claim))
     neg = 0
     for i, w in enumerate(words):
         if w in NEGATIONS and not (i + 1 < len(words) and (w, words[i + 1]) in _NOT_NEGATING):
             neg += 1
     content = tuple(stem(w) for w in words
                     if w not in CLAIM_STOP and w not in NEGATIONS and w not in _LINKING
-                    and (len(w) > 1 or w.isdigit()))
+                    and _kept(w))
     return content, neg % 2, any(w in ABSOLUTES for w in words)
 
 
@@ -243,14 +268,15 @@ def _lcs(want: tuple[str, ...], sent: Sentence, eq=None,
     return dp[0][0], first, last
 
 
-def _negation_parity(sent: Sentence, lo: int, hi: int, anchor: int | None = None) -> int:
+def _negation_parity(sent: Sentence, lo: int, hi: int, anchor: int | None = None,
+                     skip: set[int] | frozenset[int] = frozenset()) -> int:
     """Negations (mod 2) among words lo..hi; with ``anchor`` (the claim's first word) only those
     in the anchor's comma-separated part or after it: "where the model doesn't fit, and route
     easy requests to a small model" does not negate the routing."""
     n = 0
     first_chunk = sent.chunk[anchor] if anchor is not None and sent.chunk else None
     for i in range(max(0, lo), min(len(sent.words), hi + 1)):
-        if first_chunk is not None and sent.chunk[i] < first_chunk:
+        if first_chunk is not None and sent.chunk[i] < first_chunk or i in skip:
             continue
         w = sent.words[i]
         if w in NEGATIONS and not (i + 1 < len(sent.words)
@@ -285,6 +311,8 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
     distances itself ("a common myth is ...").
     """
     want, neg, absolute = _claim_words(claim)
+    if not strict:
+        want = _loose(want)
     n = len(want)
     if n < 2:
         return None
@@ -359,6 +387,7 @@ def contradicts(claim: str, sents: list[Sentence]) -> ClaimHit | None:
     ("you don't need to standardise the features") or with one word turned into its opposite
     ("the early layers are the most task-specific")."""
     want, neg, _ = _claim_words(claim)
+    want = _loose(want)
     n = len(want)
     if n < 4 or n > 9:
         return None
@@ -453,6 +482,19 @@ _ABSOLUTE_MARKERS = re.compile(
     r"zero risk|no need to|don't need to|do not need to|doesn't need to)\b", re.IGNORECASE)
 
 
+_SOLVE_GROUP = _CLAIM_SYN[stem("prevent")]
+_SOLVED = frozenset("solved eliminated eliminates eliminate".split())
+
+
+def _solved_said(s: Sentence) -> bool:
+    """The sentence calls a problem solved or eliminated ("it's a solved problem", "this
+    eliminates it"), not negated ("it's not a solved problem", "nothing eliminates it")."""
+    for i, w in enumerate(s.words):
+        if w in _SOLVED and not set(s.words[max(0, i - 3): i]) & (NEGATIONS | HEDGES):
+            return True
+    return False
+
+
 def _absolute_hit(phrasing: str, sents: list[Sentence], topic: frozenset[str]) -> ClaimHit | None:
     """A false absolute said in other words: most of the claim's words beyond the question's own
     (at least two), in a sentence that itself speaks in absolutes ("a solved problem", "by
@@ -461,9 +503,18 @@ def _absolute_hit(phrasing: str, sents: list[Sentence], topic: frozenset[str]) -
     own = [w for w in want if w not in topic]
     if len(own) < 2:
         return None
+    # the claim's "prevents" / "solves" said by the sentence as a whole ("it's a solved problem if
+    # you put a strong system prompt ...": the fix named after the verb): the rest must be there
+    rest = [w for w in own if _CLAIM_SYN.get(w) != _SOLVE_GROUP]
     for s in sents:
         if not _ABSOLUTE_MARKERS.search(s.text) or _DISTANCE.search(s.text):
             continue
+        if len(rest) >= 2 and len(rest) < len(own) and _solved_said(s):
+            got, lo, hi = _lcs(tuple(rest), s)
+            if got == len(rest) and lo >= 0 and hi - lo <= 2 * len(rest) + 2 \
+                    and _negation_parity(s, lo - 4, hi) == neg \
+                    and not set(s.words[max(0, lo - 4): hi + 1]) & (HEDGES | _CONTRAST):
+                return ClaimHit(phrasing, s.text, 1.0)
         got, lo, hi = _lcs(tuple(own), s)
         if got < max(2, math.ceil(0.75 * len(own))) or lo < 0:
             continue
@@ -513,6 +564,15 @@ MAX_BETWEEN = 12
 _LIST = frozenset("and plus or with combined alongside also".split())
 _CONTRAST = frozenset("""whereas while but unlike however although though instead rather versus
 vs opposed contrast""".split())
+
+
+def _contrast(between: list[str]) -> bool:
+    """A contrast word between a term and a definition: "whereas", "unlike", "instead of"; a bare
+    "instead" goes on with the same term ("no labels, so instead the model learns from rewards")."""
+    for i, w in enumerate(between):
+        if w in _CONTRAST and (w != "instead" or between[i + 1:i + 2] == ["of"]):
+            return True
+    return False
 
 
 @dataclass
@@ -637,8 +697,11 @@ def find_swapped_pairs(sents: list[Sentence], pairs: list[Pair]) -> list[WrongCl
                 and not set(between) & _LIST
             if not set(between) & _LINK and not same_part:
                 continue
-            if set(between) & _CONTRAST or _negation_parity(s, lo - 1, hi) or \
-                    _negation_parity(s, t.start - 3, t.start - 1):
+            # a negation that is part of a definition ("no labels", "without labels") says what
+            # the definition says, not that the binding is denied
+            in_defs = {i for o in occ if o.kind == "def" for i in range(o.start, o.end + 1)}
+            if _contrast(between) or _negation_parity(s, lo - 1, hi, skip=in_defs) or \
+                    _negation_parity(s, t.start - 3, t.start - 1, skip=in_defs):
                 continue
             if _DISTANCE.search(s.text):
                 continue
