@@ -190,7 +190,8 @@ nested = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=2000))
 def test_arbitrary_bytes_give_problems_never_exceptions(tmp_path, data):
     root = write_bank(tmp_path)
@@ -199,7 +200,8 @@ def test_arbitrary_bytes_give_problems_never_exceptions(tmp_path, data):
     assert isinstance(problems, list)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=nested, field=st.sampled_from(["id", "section", "text", "roles", "levels",
                                             "key_points", "probes", "time_limit_s", "coding",
                                             "topics", "misconceptions"]))

@@ -1,7 +1,8 @@
 """The coding challenge: real candidate code run in the real sandbox against the shipped bank.
 
 Every run here starts the real runner process (namespaces, rlimits, Landlock, seccomp where the
-kernel has them); nothing is faked. Hostile solutions get a short time limit so the file stays quick.
+kernel has them); nothing is faked. Hostile solutions get a short time limit so the file stays
+quick.
 """
 
 from __future__ import annotations
@@ -138,7 +139,8 @@ MOVING_AVERAGE = {
         "    return out\n"),
     "partial": (  # no validation of the window
         "def moving_average(values, window):\n"
-        "    return [sum(values[i:i + window]) / window for i in range(len(values) - window + 1)]\n"),
+        "    return [sum(values[i:i + window]) / window "
+        "for i in range(len(values) - window + 1)]\n"),
     "wrong": (  # a cumulative mean, not a moving one
         "def moving_average(values, window):\n"
         "    if window < 1:\n"
@@ -191,14 +193,16 @@ NGRAMS = {
         "    if n < 1:\n"
         "        raise ValueError('n must be at least 1')\n"
         "    tokens = re.findall(r'\\w+', text.lower())\n"
-        "    return dict(Counter(' '.join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)))\n"),
+        "    return dict(Counter(' '.join(tokens[i:i + n]) "
+        "for i in range(len(tokens) - n + 1)))\n"),
     "partial": (  # splits on whitespace, so case and punctuation survive
         "from collections import Counter\n\n"
         "def ngram_counts(text, n):\n"
         "    if n < 1:\n"
         "        raise ValueError('n must be at least 1')\n"
         "    tokens = text.split()\n"
-        "    return dict(Counter(' '.join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)))\n"),
+        "    return dict(Counter(' '.join(tokens[i:i + n]) "
+        "for i in range(len(tokens) - n + 1)))\n"),
     "wrong": (  # character n-grams
         "def ngram_counts(text, n):\n"
         "    out = {}\n"
@@ -243,7 +247,8 @@ def test_correct_partial_and_wrong_solutions_get_the_right_verdicts(coding_bank,
 REFERENCE = Path(__file__).parent / "coding_solutions"
 
 
-def test_every_bank_question_is_solved_by_a_reference_solution_in_the_sandbox(coding_bank, tmp_path):
+def test_every_bank_question_is_solved_by_a_reference_solution_in_the_sandbox(
+        coding_bank, tmp_path):
     """A check of the bank and the sandbox together: each hidden case is reachable by real code
     (reference solutions: tests/coding_solutions/<id>.py, or the 'correct' ones above)."""
     missing = [qid for qid in coding_bank
@@ -255,7 +260,8 @@ def test_every_bank_question_is_solved_by_a_reference_solution_in_the_sandbox(co
         run = _run(tmp_path, q, code, qid)
         assert run.verdict == f"all {run.total} cases passed", \
             (qid, run.verdict, [c for c in run.cases if not c["passed"]][:2])
-        assert not [i for i in run.static_issues if i.startswith("error:")], (qid, run.static_issues)
+        assert not [i for i in run.static_issues if i.startswith("error:")], \
+            (qid, run.static_issues)
 
 
 def test_first_differing_value_is_reported(coding_bank, tmp_path):
@@ -289,8 +295,8 @@ def test_discussion_when_stuck_gives_one_hint_from_the_outline(coding_bank, tmp_
     assert len(hints) == 1
     assert hints[0] == "Here's a hint: m = max(logits); e_i = exp(x_i - m); return e_i / sum(e)."
     acc = coding_bank["code-accuracy"]
-    assert coding.hint(acc) == "Here's a hint: Count matches with a single zip pass, divide by n, " \
-        "return a float."
+    assert coding.hint(acc) == "Here's a hint: Count matches with a single zip pass, " \
+        "divide by n, return a float."
 
 
 def test_discussion_after_a_run_that_stopped_early_asks_why(coding_bank, tmp_path):
@@ -349,7 +355,8 @@ HOSTILE = {
     "sys.exit": ("import sys\ndef accuracy(a, b):\n    sys.exit(3)\n", "exited: sys.exit(3)"),
     "sys.exit at import": ("import sys\nsys.exit(3)\n", "exited: sys.exit(3) called at import"),
     "raise at import": ("raise RuntimeError('boom')\n", "crashed at import: RuntimeError: boom"),
-    "recursion bomb": ("def accuracy(a, b):\n    return accuracy(a, b)\n", "crashed: RecursionError"),
+    "recursion bomb": ("def accuracy(a, b):\n    return accuracy(a, b)\n",
+                       "crashed: RecursionError"),
     "segfault": ("import ctypes\ndef accuracy(a, b):\n    return ctypes.string_at(0)\n",
                  "crashed: killed by SIGSEGV"),
     "network": ("import socket\ndef accuracy(a, b):\n"
@@ -419,7 +426,8 @@ FORK_AND_HIDE = (
     "    for i in range(12):\n"
     "        if os.fork() == 0:\n"
     "            {escape}\n"
-    "            ctypes.CDLL(None).prctl(15, {name!r}, 0, 0, 0)\n"  # PR_SET_NAME: found from outside
+    # PR_SET_NAME: found from outside
+    "            ctypes.CDLL(None).prctl(15, {name!r}, 0, 0, 0)\n"
 
     "            pid = os.readlink('/proc/self')\n"
     "            with open(os.path.join({folder!r}, pid + '.pid'), 'w') as f:\n"
@@ -506,7 +514,8 @@ def test_syntax_error_missing_function_and_missing_file(tmp_path):
 def test_wrong_arity_is_a_crash_with_the_type_error_and_a_static_error(tmp_path):
     q = _question()
     run = _run(tmp_path, q, "def add(a):\n    return a\n")
-    assert run.verdict.startswith("crashed: TypeError: add() takes 1 positional argument"), run.verdict
+    assert run.verdict.startswith("crashed: TypeError: add() takes 1 positional argument"), \
+        run.verdict
     assert any(i.startswith("error: line 1: add takes 1") for i in run.static_issues)
     assert coding.level_for_quality(run) == 1
 
@@ -514,7 +523,8 @@ def test_wrong_arity_is_a_crash_with_the_type_error_and_a_static_error(tmp_path)
 def test_raises_cases_and_tolerance(tmp_path):
     q = _question(cases=[
         TestCase(args=[0.1, 0.2], expected=0.3, note="floats without tolerance"),
-        TestCase(args=[[0.5, 0.25], [0.5, 0.25]], expected=[1.0, 0.5], tolerance=1e-3, note="lists"),
+        TestCase(args=[[0.5, 0.25], [0.5, 0.25]], expected=[1.0, 0.5], tolerance=1e-3,
+                 note="lists"),
         TestCase(args=["a", 1], raises="TypeError", note="str plus int"),
         TestCase(args=[1, 1], raises="ValueError", note="should raise but returns"),
     ])
@@ -582,7 +592,8 @@ def test_static_checks_find_the_usual_problems():
 def test_pathologically_nested_code_gets_a_verdict_not_an_exception(tmp_path):
     q = _question(cases=[TestCase(args=[1, 1], expected=2000, note="deep sum")])
     deep = "def add(a, b):\n    return " + "+".join(["a"] * 2000) + "\n"
-    assert checks.static_checks(deep, q.coding) == ["line 1: expressions nested too deeply to check"]
+    assert checks.static_checks(deep, q.coding) == [
+        "line 1: expressions nested too deeply to check"]
     assert _run(tmp_path, q, deep, "deep").verdict == "all 1 cases passed"
     deeper = "def add(a, b):\n    return " + "+".join(["a"] * 50000) + "\n"
     run = _run(tmp_path, q, deeper, "deeper")
@@ -609,7 +620,8 @@ def _fake_run(passed: int, total: int, issues: list[str], code: str = "x = 1") -
 def test_level_thresholds():
     assert [coding.level_for_tests(_fake_run(p, 10, [])) for p in (10, 9, 8, 5, 4, 1, 0)] == \
         [5, 4, 4, 3, 2, 2, 1]
-    assert [coding.level_for_quality(_fake_run(5, 5, ["m"] * n)) for n in (0, 1, 2, 3, 4, 6, 7)] == \
+    assert [coding.level_for_quality(_fake_run(5, 5, ["m"] * n))
+            for n in (0, 1, 2, 3, 4, 6, 7)] == \
         [5, 4, 3, 3, 2, 2, 1]
     assert coding.level_for_quality(_fake_run(5, 5, ["error: line 1: syntax error"])) == 1
     assert coding.level_for_quality(_fake_run(0, 5, [])) == 3
@@ -649,7 +661,8 @@ def test_code_cannot_signal_the_interview_or_the_runner(coding_bank, tmp_path):
 def test_the_environment_with_secrets_does_not_reach_the_code(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     q = _question(cases=[TestCase(args=[1, 2], expected=None, note="no key visible")])
-    run = _run(tmp_path, q, "import os\ndef add(a, b):\n    return os.environ.get('OPENAI_API_KEY')\n")
+    run = _run(tmp_path, q,
+               "import os\ndef add(a, b):\n    return os.environ.get('OPENAI_API_KEY')\n")
     assert run.verdict == "all 1 cases passed", run.cases
 
 
@@ -665,7 +678,8 @@ def test_as_root_the_code_runs_as_a_throwaway_uid_where_rlimit_nproc_binds(tmp_p
     if not sandbox._readable_by_others(opts.python):
         pytest.skip("the system Python is not readable by other users here")
     q = _question(cases=[TestCase(args=[1, 2], expected=None, note="not root")])
-    who = _run(tmp_path, q, "import os\ndef add(a, b):\n    return None if os.getuid() else 'root'\n",
+    who = _run(tmp_path, q,
+               "import os\ndef add(a, b):\n    return None if os.getuid() else 'root'\n",
                "who", options=opts)
     assert who.verdict == "all 1 cases passed", who.cases
     bomb = _run(tmp_path, q, "import os\ndef add(a, b):\n    while True:\n        os.fork()\n",

@@ -272,7 +272,8 @@ def test_score_includes_follow_up_answers_as_evidence(server):
 
 def test_json_schema_rejected_then_plain_json_with_one_repair(server):
     server.reject_json_schema = True
-    server.script(ScriptedReply.text('Here is the score: {"criteria": [{"criterion": "correctness"'),
+    server.script(ScriptedReply.text('Here is the score: '
+                                     '{"criteria": [{"criterion": "correctness"'),
                   ScriptedReply.json(score_json(level=3)),
                   ScriptedReply.json(score_json(level=2)))
     faults = FaultLog()

@@ -171,7 +171,8 @@ def test_without_the_voice_extra_the_interview_falls_back_with_one_notice(tmp_pa
     code = (
         "from mockinterview.config import load_config\n"
         "from mockinterview.bank import load_bank\n"
-        "from mockinterview.session.flow import RecordingUI, SimulatedClock\n"
+        "from mockinterview.clock import SimulatedClock\n"
+        "from mockinterview.session.flow import RecordingUI\n"
         "from mockinterview.speech.listen import TextAnswers\n"
         "from mockinterview.session.plan import make_plan\n"
         "from mockinterview.runner import RunOptions, new_session, run_interview\n"
@@ -196,9 +197,10 @@ def test_without_the_voice_extra_the_interview_falls_back_with_one_notice(tmp_pa
 
 
 def test_session_records_the_voice_and_keeps_its_22050_hz_audio(recordings, bank, tmp_path):
+    from mockinterview.clock import SimulatedClock
     from mockinterview.config import load_config
     from mockinterview.runner import RunOptions, new_session, run_interview
-    from mockinterview.session.flow import RecordingUI, SimulatedClock
+    from mockinterview.session.flow import RecordingUI
     from mockinterview.session.plan import make_plan
     from mockinterview.speech.listen import TextAnswers
     from mockinterview.store import load_session

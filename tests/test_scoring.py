@@ -86,7 +86,8 @@ def test_long_fluent_waffle_without_substance_is_rambling_not_communication(bank
 def test_a_stated_misconception_is_found_by_its_claim_but_not_when_rejected(bank):
     q = bank.question("tech-overfitting")
     stated = Tokens.of("Overfitting is when the model is too simple, so it cannot learn.")
-    rejected = Tokens.of("A common misconception is that overfitting means the model is too simple.")
+    rejected = Tokens.of("A common misconception is that overfitting means the model is too "
+                         "simple.")
     assert find_misconceptions(stated, q)
     assert find_misconceptions(rejected, q) == []
     s = score(bank, "tech-overfitting", "Overfitting is when the model is too simple and the "
@@ -165,7 +166,8 @@ def test_coding_results_are_not_capped_by_what_was_said(bank):
                         coding=CodingRun(
                             question_id="code-accuracy", code_path="code/code-accuracy.py",
                             code="def accuracy(y_true, y_pred):\n"
-                                 "    return sum(a == b for a, b in zip(y_true, y_pred)) / len(y_true)\n",
+                                 "    return sum(a == b for a, b in zip(y_true, y_pred)) "
+                                 "/ len(y_true)\n",
                             verdict="all 9 cases passed", passed=9, total=9).model_dump())
     s = OfflineBrain().score(ctx)
     assert levels(s)["tests"] == 5 and levels(s)["explanation"] <= 2

@@ -77,7 +77,8 @@ def _build(node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[str]
             out[key] = _build(value_node, loc + (key,), lines, problems, rel, depth + 1)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(v, loc + (i,), lines, problems, rel, depth + 1) for i, v in enumerate(node.value)]
+        return [_build(v, loc + (i,), lines, problems, rel, depth + 1)
+                for i, v in enumerate(node.value)]
     return _CONSTRUCTOR.construct_object(node)
 
 
@@ -149,7 +150,8 @@ def load_yaml_with_lines(path: Path, rel: str) -> tuple[Any, dict[Loc, int], lis
     except _TooDeep as e:
         return None, {}, [f"{rel}:{e.line}: yaml: nested deeper than {MAX_DEPTH} levels"]
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as e:
-        return None, {}, [f"{rel}:1: yaml: {str(e).splitlines()[0] if str(e) else type(e).__name__}"]
+        return None, {}, [f"{rel}:1: yaml: "
+                          f"{str(e).splitlines()[0] if str(e) else type(e).__name__}"]
     return data, lines, problems
 
 

@@ -1,9 +1,9 @@
 """Configuration: one TOML file plus environment variables, validated by pydantic.
 
 Precedence: command-line options > environment > config file > defaults. The config file is
-``$MOCKINTERVIEW_CONFIG`` or ``~/.config/mockinterview/config.toml``. A wrong value is an error naming
-the key and the file. The API key is never stored in the config object's dumps: it is read on demand
-from OPENAI_API_KEY or from a key file that must not be readable by others (mode 0600).
+``$MOCKINTERVIEW_CONFIG`` or ``~/.config/mockinterview/config.toml``. A wrong value is an error
+naming the key and the file. The API key is never stored in the config object's dumps: it is read on
+demand from OPENAI_API_KEY or from a key file that must not be readable by others (mode 0600).
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ must not: the expected values are random tokens, so the only way to return one i
 the harness's objects, the question bank file, a key file under a home, the interview's environment
 or memory, or from a honeypot server on a Unix socket (file system and abstract) or TCP. An attack
 held when no case passed, the token appears nowhere in the run's record, no honeypot server was
-reached and neither the interview's process nor a decoy holding the key in its environment received a signal. Each runs with every layer, and again
-without namespaces (Landlock, seccomp and the uid drop alone).
+reached and neither the interview's process nor a decoy holding the key in its environment received
+a signal. Each runs with every layer, and again without namespaces (Landlock, seccomp and the uid
+drop alone).
 """
 
 from __future__ import annotations
@@ -162,7 +163,8 @@ def test_control_a_solution_that_knows_the_token_passes_and_can_read_its_own_fol
     sol = tmp_path / "solution.py"
     sol.write_text("import os\n"
                    "def solve(n):\n"
-                   "    assert 'def solve' in open(os.path.join(os.getcwd(), 'solution.py')).read()\n"
+                   "    assert 'def solve' in "
+                   "open(os.path.join(os.getcwd(), 'solution.py')).read()\n"
                    f"    return {honeypot.token!r}\n")
     run = sandbox.run_solution(sol, honeypot.spec(), "c1")
     assert run.passed == run.total == 4, run.verdict

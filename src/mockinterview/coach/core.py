@@ -1,4 +1,5 @@
-"""Coach tools: re-score stored sessions, calibrate a grader against a coach's grades, export grades.
+"""Coach tools: re-score stored sessions, calibrate a grader against a coach's grades, export
+grades.
 
 A coach who edits a rubric or a prompt needs to see what the edit does before trusting it:
 
@@ -178,7 +179,8 @@ def compare_scores(before: list[QuestionScore], after: list[QuestionScore]) -> l
     """Rows per answer and criterion, in the order of the new scores, then answers only before."""
     b = {s.question_id: s for s in before}
     a = {s.question_id: s for s in after}
-    order = [s.question_id for s in after] + [s.question_id for s in before if s.question_id not in a]
+    order = [s.question_id for s in after] + [
+        s.question_id for s in before if s.question_id not in a]
     rows = []
     for qid in order:
         sb, sa = b.get(qid), a.get(qid)
@@ -285,7 +287,8 @@ class CalibrationItem(BaseModel):
 
 
 def load_calibration(path: Path) -> list[tuple[int, CalibrationItem]]:
-    """Read a JSONL file; the first bad line raises CalibrationError ``file:line: what is wrong``."""
+    """Read a JSONL file; the first bad line raises CalibrationError ``file:line: what is
+    wrong``."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")

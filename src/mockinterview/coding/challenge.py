@@ -17,7 +17,8 @@ from mockinterview.schema import CodingRun, CodingSpec, Question
 
 
 def starter_text(question: Question) -> str:
-    """The file the candidate edits: the task, the bank's starter (signature, docstring) and an example."""
+    """The file the candidate edits: the task, the bank's starter (signature, docstring) and an
+    example."""
     spec = _spec(question)
     text = " ".join(question.text.split())
     lines = [f"# Coding question {question.id}: {text}"]
@@ -25,7 +26,8 @@ def starter_text(question: Question) -> str:
         lines.append(f"# Example: {' '.join(spec.example.split())}")
     lines += [
         "# Edit the function below, save the file and say 'done' (or press Enter) to run the",
-        "# hidden test cases. Standard library only is the safe choice; numpy is allowed if installed.",
+        "# hidden test cases. Standard library only is the safe choice; numpy is allowed if "
+        "installed.",
         "",
     ]
     starter = spec.starter.rstrip() + "\n"

@@ -63,7 +63,8 @@ def static_checks(code: str, spec: CodingSpec | None = None) -> list[str]:
 
 def _static_checks(tree: ast.Module, code: str, spec: CodingSpec | None) -> list[str]:
     issues: list[str] = []
-    funcs = {n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    funcs = {n.name: n for n in ast.walk(tree)
+             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     target = funcs.get(spec.function) if spec else None
     if spec is not None:
         top = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == spec.function]
@@ -121,7 +122,8 @@ def _arity_issues(fn: ast.FunctionDef, spec: CodingSpec) -> list[str]:
 
 
 def _only_raises_not_implemented(fn: ast.FunctionDef) -> bool:
-    body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    body = [s for s in fn.body
+            if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
     if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
         return False
     exc = body[0].exc
@@ -138,7 +140,8 @@ def _has_empty_case(spec: CodingSpec) -> bool:
 
 
 def _handles_empty(fn: ast.FunctionDef) -> bool:
-    """Heuristic: a raise, a try, a truthiness test or a len() comparison anywhere in the function."""
+    """Heuristic: a raise, a try, a truthiness test or a len() comparison anywhere in the
+    function."""
     for node in ast.walk(fn):
         if isinstance(node, (ast.Raise, ast.Try)):
             return True

@@ -101,7 +101,8 @@ class SandboxOptions:
     fsize_mb: int = 16  # RLIMIT_FSIZE: largest file the code may write
     nofile: int = 64  # RLIMIT_NOFILE
     nproc: int = 1  # RLIMIT_NPROC: 1 = no new processes or threads
-    cpu_extra_s: float = 1.0  # RLIMIT_CPU = time limit + this (the wall clock normally ends it first)
+    # RLIMIT_CPU = time limit + this (the wall clock normally ends it first)
+    cpu_extra_s: float = 1.0
     namespaces: bool = True  # unshare --net --pid when it works here
     drop_privileges: bool = True  # when running as root: a throwaway uid, so RLIMIT_NPROC applies
     landlock: bool = True  # Linux Landlock: writes only in the working directory, no TCP
@@ -181,7 +182,8 @@ class _Streams:
 
 
 def _blank_cases(spec: CodingSpec, error: str = "not run") -> list[dict[str, Any]]:
-    return [{"index": i, "note": c.note, "passed": False, "call": _call_text(spec, c.args, c.kwargs),
+    return [{"index": i, "note": c.note, "passed": False,
+             "call": _call_text(spec, c.args, c.kwargs),
              "expected": _expected_text(c.expected, c.raises), "got": None, "diff": None,
              "error": error, "error_kind": None, "line": None, "time_s": None}
             for i, c in enumerate(spec.cases)]
@@ -210,7 +212,8 @@ def run_solution(path: Path, spec: CodingSpec, question_id: str | None = None,
     layers: list[str] = []
 
     def result(verdict: str, code: str = "", cases: list[dict[str, Any]] | None = None,
-               passed: int = 0, run_time: float = 0.0, issues: list[str] | None = None) -> CodingRun:
+               passed: int = 0, run_time: float = 0.0,
+               issues: list[str] | None = None) -> CodingRun:
         wanted = wanted_layers(o)
         return CodingRun(question_id=qid, code_path=str(path), code=code, verdict=verdict,
                          passed=passed, total=total, cases=cases or _blank_cases(spec),
@@ -425,7 +428,8 @@ class _ProtocolError(ValueError):
 
 
 def _frames(buf: bytes) -> tuple[list[dict[str, Any]], bytes]:
-    """Whole frames at the start of ``buf`` (8 hex digits of length + a JSON object) and the rest."""
+    """Whole frames at the start of ``buf`` (8 hex digits of length + a JSON object) and the
+    rest."""
     out: list[dict[str, Any]] = []
     h = coding_runner.FRAME_HEADER
     while len(buf) >= h:
@@ -650,7 +654,8 @@ def _verdict(spec: CodingSpec, events: list[dict[str, Any]], streams: _Streams,
         if sig == signal.SIGXFSZ:
             return cases, f"file size limit: wrote a file over {o.fsize_mb} MB{where}"
         name = _signal_name(sig)
-        hint = _SIGNAL_HINTS.get(signal.Signals(sig), "") if sig in signal.Signals._value2member_map_ else ""
+        hint = (_SIGNAL_HINTS.get(signal.Signals(sig), "")
+                if sig in signal.Signals._value2member_map_ else "")
         tail = _stderr_tail(streams)
         return cases, (f"crashed: killed by {name}{' (' + hint + ')' if hint else ''}{where}"
                        + (f"; stderr: {tail}" if tail else ""))
@@ -714,11 +719,13 @@ def _fatal_verdict(spec: CodingSpec, fatal: dict[str, Any], cases: list[dict[str
         where = " at import" if fatal.get("where") == "import" else _where(cases, fatal.get("i"))
         if isinstance(fatal.get("i"), int) and 0 <= fatal["i"] < total:
             cases[fatal["i"]]["error"] = f"SystemExit({fatal.get('code')!r})"
-        return f"exited: sys.exit({fatal.get('code')!r}) called{where}; {passed} of {total} cases passed"
+        return (f"exited: sys.exit({fatal.get('code')!r}) called{where}; "
+                f"{passed} of {total} cases passed")
     if kind == "missing":
         found = fatal.get("found")
         if found:
-            return f"function {spec.function} not defined ({spec.function} is a {found}, not a function)"
+            return (f"function {spec.function} not defined "
+                    f"({spec.function} is a {found}, not a function)")
         return f"function {spec.function} not defined"
     if kind == "syntax":
         return f"syntax error at line {fatal.get('line')}: {fatal.get('error')}"
@@ -755,8 +762,10 @@ def _done_verdict(spec: CodingSpec, cases: list[dict[str, Any]], passed: int, to
     for kind in ("memory", "process", "filesystem", "network", "fsize", "blocked"):
         if kind in kinds:
             c = failed[kinds.index(kind)]
-            extra = {"memory": f" ({spec.memory_mb} MB)", "fsize": f" ({o.fsize_mb} MB)"}.get(kind, "")
-            return (f"{_KIND_LABEL[kind]}{extra} in case {c['index'] + 1} ({c['note'] or 'unnamed'}): "
+            extra = {"memory": f" ({spec.memory_mb} MB)",
+                     "fsize": f" ({o.fsize_mb} MB)"}.get(kind, "")
+            return (f"{_KIND_LABEL[kind]}{extra} in case {c['index'] + 1} "
+                    f"({c['note'] or 'unnamed'}): "
                     f"{c['error']}; {passed} of {total} cases passed")
     errored = [c for c in failed if c.get("error")]
     if passed == 0 and len(errored) == len(failed):

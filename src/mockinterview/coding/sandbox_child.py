@@ -1,12 +1,14 @@
 """The child side of the coding sandbox: runs a candidate's function against hidden test cases.
 
-Executed as a script (``python -I -B sandbox_child.py RESULT_FD``) by :mod:`mockinterview.coding.challenge`,
-never imported by the interview for its side effects. It uses the standard library only, because it
-runs isolated (``-I``) and before anything of the candidate's is imported.
+Executed as a script (``python -I -B sandbox_child.py RESULT_FD``) by
+:mod:`mockinterview.coding.challenge`, never imported by the interview for its side effects. It uses
+the standard library only, because it runs isolated (``-I``) and before anything of the candidate's
+is imported.
 
 Protocol (the child never holds an expected value or the comparison):
 - stdin: one JSON document (tagged, see :func:`decode`) with the function name, each case's
-  arguments only, the limits and the read-only paths. The runner reads it whole before anything else.
+  arguments only, the limits and the read-only paths. The runner reads it whole before anything
+  else.
 - RESULT_FD: a dedicated pipe of frames, each ``8 hex digits of length`` + one JSON object
   (``ready``, ``imported``, ``start``, ``case``, ``fatal``, ``done``; and ``exit`` from the reaper).
   A ``case`` frame carries the returned value converted to plain data (:func:`to_wire`) or the
@@ -91,7 +93,8 @@ def to_wire(value: Any, depth: int = 0) -> Any:
         return {"$opaque": "nested too deeply", "repr": ""}
     if value is None or value is True or value is False:
         return value
-    value = plain(value) if (type(value).__module__ or "").startswith(("numpy", "pandas")) else value
+    value = (plain(value) if (type(value).__module__ or "").startswith(("numpy", "pandas"))
+             else value)
     if value is None or value is True or value is False:
         return value
     if isinstance(value, bool):
@@ -375,7 +378,8 @@ def runtime_read_paths() -> list[str]:
             except OSError:
                 continue
             out += [os.path.join(real, n) for n in names
-                    if not n.lower().startswith(("mockinterview", "__editable__", "_mockinterview"))]
+                    if not n.lower().startswith(
+                        ("mockinterview", "__editable__", "_mockinterview"))]
         else:
             out.append(real)
     for lib in ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/etc/ld.so.cache", "/dev/urandom",

@@ -11,8 +11,8 @@ client, apart from the interviewer's prompts and parsing (:mod:`mockinterview.in
   error text that leaves this module is scrubbed of it (:class:`Scrubber`).
 
 Timeouts: ``llm.timeout_live_s`` bounds each attempt of a live turn (the candidate is waiting) and
-the whole turn gets ``LLMOptions.live_budget_factor`` times that; ``llm.timeout_final_s`` bounds each
-attempt of scoring and feedback, which run in the background.
+the whole turn gets ``LLMOptions.live_budget_factor`` times that; ``llm.timeout_final_s`` bounds
+each attempt of scoring and feedback, which run in the background.
 """
 
 from __future__ import annotations
@@ -285,7 +285,8 @@ class ModelClient:
                 choice = resp.choices[0]
                 msg = choice.message
                 if getattr(msg, "refusal", None) or choice.finish_reason == "content_filter":
-                    raise LLMFault("refusal", f"the model refused: {msg.refusal or 'content filter'}")
+                    raise LLMFault("refusal",
+                                   f"the model refused: {msg.refusal or 'content filter'}")
                 content = (msg.content or "").strip()
                 if not content:
                     raise LLMFault("empty", "the model returned empty content", retryable=True)

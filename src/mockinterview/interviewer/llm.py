@@ -204,7 +204,8 @@ class LLMBrain:
             except Exception as e:  # noqa: BLE001 - a broken hook must not end the interview
                 log.error("on_fault hook failed: %s", self._scrub(e))
 
-    def _fault(self, f: LLMFault, call: str, fallback: str | None = "offline", **extra: Any) -> None:
+    def _fault(self, f: LLMFault, call: str, fallback: str | None = "offline",
+               **extra: Any) -> None:
         self._report(f.kind, call, f.message, attempts=f.attempts, fallback=fallback, **extra)
 
     # ------------------------------------------------------------------ prompts
@@ -334,7 +335,8 @@ class LLMBrain:
             raise fault from None
 
     def score(self, ctx: AnswerContext) -> QuestionScore:
-        """Per-criterion levels with verified evidence; the offline engine's when the model fails."""
+        """Per-criterion levels with verified evidence; the offline engine's when the model
+        fails."""
         try:
             messages = self.score_messages(ctx)
             ids = [c.id for c in ctx.rubric.criteria]
@@ -416,7 +418,8 @@ class LLMBrain:
         if out.follow_up and out.follow_up.focus:
             plan = plan.model_copy(update={"focus": [f.strip() for f in out.follow_up.focus
                                                      if f.strip()][:3] or plan.focus})
-        return Feedback(summary=out.summary.strip(), strengths=[s.strip() for s in out.strengths][:2],
+        return Feedback(summary=out.summary.strip(),
+                        strengths=[s.strip() for s in out.strengths][:2],
                         improvements=[s.strip() for s in out.improvements][:2],
                         next_steps=[out.next_step.strip()], follow_up=plan, engine=self.engine)
 
@@ -528,7 +531,8 @@ def _parse_score(text: str, criteria: list[str]) -> _ScoreOut:
     seen = [c.criterion for c in out.criteria]
     unknown = [c for c in seen if c not in criteria]
     if unknown:
-        raise ValueError(f"unknown criterion '{unknown[0]}' (the criteria are {', '.join(criteria)})")
+        raise ValueError(f"unknown criterion '{unknown[0]}' "
+                         f"(the criteria are {', '.join(criteria)})")
     missing = [c for c in criteria if c not in seen]
     if missing:
         raise ValueError(f"criterion '{missing[0]}' is missing")

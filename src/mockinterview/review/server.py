@@ -203,7 +203,8 @@ class _Server(HTTPServer):
     """HTTPServer with a bounded pool of workers instead of a thread per connection."""
 
     allow_reuse_address = False
-    request_queue_size = 128  # the listen backlog (the stdlib's 5 makes bursts wait for SYN retries)
+    # the listen backlog (the stdlib's 5 makes bursts wait for SYN retries)
+    request_queue_size = 128
 
     def __init__(self, root: Path, port: int, token: str):
         self.root = root

@@ -12,11 +12,13 @@ import jellyfish
 from rapidfuzz.distance import Levenshtein
 
 COMMANDS: dict[str, list[str]] = {
-    "repeat": [r"(?:could|can|would) you (?:please )?(?:repeat|say) (?:the|that|it)(?: question| again)?",
+    "repeat": [r"(?:could|can|would) you (?:please )?(?:repeat|say) "
+               r"(?:the|that|it)(?: question| again)?",
                r"repeat (?:the|that) question", r"say (?:that|it) again", r"(?:come again|pardon)",
                r"what was the question", r"(?:please )?repeat(?: that| it)?"],
     "rephrase": [r"(?:could|can|would) you (?:please )?(?:rephrase|reword|put it differently|"
-                 r"explain the question)(?: (?:that|it|the question))?", r"rephrase (?:that|the question|it)",
+                 r"explain the question)(?: (?:that|it|the question))?",
+                 r"rephrase (?:that|the question|it)",
                  r"(?:i )?(?:don't|do not) understand the question", r"what do you mean"],
     "skip": [r"skip (?:this|that|the)(?: one| question)",
              r"(?:can|could|may) (?:we|i) skip(?: (?:this|that|it)(?: one| question)?)?",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -211,7 +210,8 @@ class Interview:
         started: list[float] = []
 
         def on_start() -> None:
-            started.append(time.monotonic())
+            tape = self.p.source.tape  # the tape's clock: its timeline is the microphone's
+            started.append(tape.clock.now() if tape is not None else self.p.clock.now())
             self.event("question_audio_start", turn, audio=rel)
 
         samples, played = self.p.player.play_stream(chunks, sr, on_start=on_start)
@@ -220,7 +220,7 @@ class Interview:
         if samples.size == 0:
             raise AudioError(f"{self.folder / rel}: text-to-speech produced no audio")
         write_wav(self.folder / rel, samples, sr)
-        tape = getattr(self.p.source, "tape", None)
+        tape = self.p.source.tape
         if tape is not None:  # the tape is 16 kHz: resample the voice's 22,050 Hz
             tape.add(_resample(samples, sr), started[0])
         if self.p.player.unavailable_reason and not self.s.cursor.get("told_no_audio"):

@@ -1,10 +1,10 @@
 """Read a job description or a CV: plain text, Markdown or PDF, checked before anything uses it.
 
 Why so careful: these files come from anywhere (a PDF export of a careers page, a CV written in a
-word processor) and they end up quoted in spoken questions and, with the LLM engine, sent to a model.
-So a file that is empty, binary, huge, unreadable or in another language is refused with a one-line
-:class:`~mockinterview.errors.DocumentError` naming the file and the problem, and the interview can
-still run on the role profile alone.
+word processor) and they end up quoted in spoken questions and, with the LLM engine, sent to a
+model. So a file that is empty, binary, huge, unreadable or in another language is refused with a
+one-line :class:`~mockinterview.errors.DocumentError` naming the file and the problem, and the
+interview can still run on the role profile alone.
 
 PDF text comes from pypdf (a maintained, pure-Python library; optional extra ``pdf``), never from a
 hand-written parser. Markdown is reduced to its words (headings, emphasis, links) but its lines are
@@ -106,7 +106,8 @@ def read_document(path: Path, what: str = "--job") -> Document:
     if n < MIN_WORDS:
         doc.notes.append(f"{path.name}: only {n} words; there is little to tailor to")
     if doc.language != "en":
-        doc.notes.append(f"{path.name}: looks written in {LANGUAGE_NAMES.get(doc.language, doc.language)}, "
+        doc.notes.append(f"{path.name}: looks written in "
+                         f"{LANGUAGE_NAMES.get(doc.language, doc.language)}, "
                          "not English; its terms are matched in English only")
     return doc
 
@@ -191,5 +192,6 @@ def _tidy(text: str) -> str:
     text = re.sub(r"[ \t\u00a0]+", " ", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     # bullets as PDFs and word processors write them: one form, "- ", for the readers of lines
-    text = re.sub(r"(?m)^[ \t]*[\u2022\u25cf\u25aa\u25e6\u2023\u2219\u2013\u00b7][ \t]*", "- ", text)
+    text = re.sub(r"(?m)^[ \t]*"
+                  r"[\u2022\u25cf\u25aa\u25e6\u2023\u2219\u2013\u00b7][ \t]*", "- ", text)
     return text.strip()

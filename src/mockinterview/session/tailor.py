@@ -28,9 +28,9 @@ fails is dropped and recorded with the checker's message.
 
 Measured (``benchmarks/tailoring.py``, 9 job descriptions in ``tests/data/jobs``, 45 minutes): of
 the tailored plans' technical and system-design questions, 92% (6 tuning jobs) and 93% (3 held-out
-jobs) have key terms in the job text, against 45% and 41% for the role-only plans; they cover 74% and
-81% of the jobs' requirement terms (role-only: 27%, 26%). Planning takes about 1 s the first time
-(building the bank's vocabulary, cached per bank) and 10-20 ms per job after that.
+jobs) have key terms in the job text, against 45% and 41% for the role-only plans; they cover 74%
+and 81% of the jobs' requirement terms (role-only: 27%, 26%). Planning takes about 1 s the first
+time (building the bank's vocabulary, cached per bank) and 10-20 ms per job after that.
 """
 
 from __future__ import annotations
@@ -618,7 +618,8 @@ def _pick_intro(bank: Bank, ps: PlannedSection, role: str, level: str, rng: rand
 _ACTION = re.compile(r"\b(?:built|build|designed|led|developed|created|launched|deployed|shipped|"
                      r"owned|ran|improved|reduced|set up|implemented|analysed|analyzed|trained|"
                      r"migrated|automated|presented)\b", re.I)
-_INSTRUCTION = re.compile(r"\b(?:ignore|disregard|forget|instructions?|system prompt|developer mode|"
+_INSTRUCTION = re.compile(r"\b(?:ignore|disregard|forget|instructions?|system prompt|"
+                          r"developer mode|"
                           r"you are now|(?:highest|maximum|top|perfect) (?:score|grade|mark)|"
                           r"hire me|reply only|respond only)\b|^\W*(?:system|assistant|user)\s*:",
                           re.I)

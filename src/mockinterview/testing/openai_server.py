@@ -120,7 +120,8 @@ class ScriptedReply:
     def context_too_long(cls) -> ScriptedReply:
         return cls(status=400, error={
             "message": "This model's maximum context length is 8192 tokens. However, your "
-                       "messages resulted in 9100 tokens. Please reduce the length of the messages.",
+                       "messages resulted in 9100 tokens. "
+                       "Please reduce the length of the messages.",
             "type": "invalid_request_error", "param": "messages",
             "code": "context_length_exceeded"})
 
@@ -473,7 +474,8 @@ def _completion(model: str, content: str, refusal: str | None, finish: str) -> d
         "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "finish_reason": finish, "logprobs": None,
-                     "message": {"role": "assistant", "content": content if refusal is None else None,
+                     "message": {"role": "assistant",
+                                 "content": content if refusal is None else None,
                                  "refusal": refusal}}],
         "usage": {"prompt_tokens": 0, "completion_tokens": len(_TOKEN_RE.findall(content)),
                   "total_tokens": len(_TOKEN_RE.findall(content))},
@@ -482,8 +484,8 @@ def _completion(model: str, content: str, refusal: str | None, finish: str) -> d
 
 # ----------------------------------------------------------------------------- a canned interviewer
 
-_FENCED = re.compile(r"^<<<UNTRUSTED_CANDIDATE_DATA (\w+) BEGIN>>>\n(.*?)\n<<<UNTRUSTED_CANDIDATE_DATA "
-                     r"\1 END>>>$", re.DOTALL | re.MULTILINE)
+_FENCED = re.compile(r"^<<<UNTRUSTED_CANDIDATE_DATA (\w+) BEGIN>>>\n(.*?)\n"
+                     r"<<<UNTRUSTED_CANDIDATE_DATA \1 END>>>$", re.DOTALL | re.MULTILINE)
 
 
 def canned_interviewer(req: RecordedRequest) -> ScriptedReply:
