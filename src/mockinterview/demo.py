@@ -13,14 +13,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
 from mockinterview.bank import Bank
-from mockinterview.schema import Plan, PlannedSection, Turn
+from mockinterview.schema import Plan, PlannedSection, Section, Style, Turn
 from mockinterview.speech.audio import SAMPLE_RATE, load_audio, write_wav
 from mockinterview.speech.listen import AnswerRequest, CapturedAnswer, QuietSource
-from mockinterview.speech.speak import CANDIDATE_VOICE, Pyttsx3Voice
+from mockinterview.speech.speak import CANDIDATE_VOICE, Pyttsx3Voice, Voice
 
 # question id -> the candidate's answers: the main answer first, then answers to follow-ups
 DEMO_ANSWERS: dict[str, list[str]] = {
@@ -114,8 +115,9 @@ def demo_plan(bank: Bank, minutes: int = 10, style: str = "friendly") -> Plan:
     for s, budget in budgets.items():
         ids = by_section.get(s, [])
         if ids or s in ("candidate_questions", "feedback"):
-            sections.append(PlannedSection(section=s, budget_s=budget, question_ids=ids))
-    return Plan(role="ml-engineer", level="mid", minutes=minutes, style=style,
+            sections.append(PlannedSection(section=cast(Section, s), budget_s=budget,
+                                           question_ids=ids))
+    return Plan(role="ml-engineer", level="mid", minutes=minutes, style=cast(Style, style),
                 sections=sections, reasons=["demo: a synthetic candidate answers"])
 
 
@@ -124,7 +126,7 @@ class DemoAnswers(QuietSource):
     """The synthetic candidate: speaks scripted answers with its own voice into WAV files."""
 
     cache: Path
-    voice: Pyttsx3Voice = field(default_factory=lambda: Pyttsx3Voice(CANDIDATE_VOICE, rate=140))
+    voice: Voice = field(default_factory=lambda: Pyttsx3Voice(CANDIDATE_VOICE, rate=140))
     kind: str = "demo"
     spoken: dict[int, str] = field(default_factory=dict)  # answer index -> text spoken
     _per_question: dict[str, int] = field(default_factory=dict)

@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -67,7 +68,7 @@ def _root(
             os.environ[var] = str(value)
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
@@ -174,8 +175,8 @@ def _summary_table(session) -> Table:
     table = Table(title=Text(f"Session {session.id}"))
     for col in ("section", "question", "words", "wpm", "overall", "criteria"):
         table.add_column(col)
-    words = {}
-    wpm = {}
+    words: dict[str, int] = {}
+    wpm: dict[str, float] = {}
     for t in session.turns:
         if t.question_id and t.transcript:
             words[t.question_id] = words.get(t.question_id, 0) + len(t.transcript.text.split())
@@ -226,7 +227,7 @@ def demo(
     from mockinterview.runner import RunOptions, new_session, run_interview
 
     cfg = _cfg()
-    voice = _voice_choice(voice)
+    voice_name = _voice_choice(voice)
     if candidate_voice not in ("espeak", "piper"):
         fail(f"--candidate-voice: unknown voice {candidate_voice!r} (choose espeak or piper)")
     bank = load_bank(cfg.rubrics)
@@ -269,7 +270,7 @@ def demo(
         except AudioError as e:
             fail(f"--candidate-voice piper: {e}")
     session = run_interview(cfg, session, folder, candidate,
-                            RunOptions(engine=eng, model=model, play=play, voice=voice),
+                            RunOptions(engine=eng, model=model, play=play, voice=voice_name),
                             ui=RichUI(), bank=bank, transcriber=tr)
     _print_outcome(session, folder)
 
@@ -314,7 +315,7 @@ def start(
     from mockinterview.session.plan import make_plan
 
     cfg = _cfg()
-    voice = _voice_choice(voice)
+    voice_name = _voice_choice(voice)
     job = job or cfg.tailor.job
     cv = cv or cfg.tailor.cv
     job_name = None
@@ -386,7 +387,7 @@ def start(
         console.print(f"[dim]plan: {escape(r)}[/]")
     try:
         session = run_interview(cfg, session, folder, source,
-                                RunOptions(engine=eng, model=model, play=play, voice=voice),
+                                RunOptions(engine=eng, model=model, play=play, voice=voice_name),
                                 ui=RichUI(),
                                 bank=bank, fallback_text=input)
     except KeyboardInterrupt:
@@ -495,13 +496,13 @@ def resume(
     from mockinterview.store import find_session
 
     cfg = _cfg()
-    voice = _voice_choice(voice)
+    voice_name = _voice_choice(voice)
     folder = find_session(cfg.recordings_dir(), session)
     source = _resume_source(cfg, folder, text, answers)
     console.print(f"Resuming {escape(folder.name)} with {source.kind} answers")
     try:
         s = do_resume(cfg, folder, source, RunOptions(engine=engine, model=model, play=play,
-                                                      voice=voice), ui=RichUI())
+                                                      voice=voice_name), ui=RichUI())
     except KeyboardInterrupt:
         console.print(f"\nSaved. Continue with: [bold]mockinterview resume {escape(folder.name)}[/]")
         raise typer.Exit(130) from None

@@ -591,7 +591,7 @@ def _phrase(p: str) -> tuple[str, ...]:
 
 
 def _find_all(stems: list[str], phrase: tuple[str, ...], gap: int = 1) -> list[tuple[int, int]]:
-    out = []
+    out: list[tuple[int, int]] = []
     n = len(stems)
     if not phrase:
         return out

@@ -334,7 +334,7 @@ def _turn_time(turns: list[TurnView], i: int) -> float:
     if t.delivery and t.delivery.duration_s:
         own += t.delivery.duration_s
     elif turns[i].answer_duration:
-        own += turns[i].answer_duration
+        own += turns[i].answer_duration or 0.0
     elif t.transcript:
         own += t.transcript.duration_s
     return own
@@ -381,9 +381,11 @@ def build_view(session: Session, session_dir: Path,
         tviews.append(TurnView(
             turn=t,
             prompt_src=p_src,
-            prompt_duration=wav_duration(session_dir / t.prompt_audio) if p_src else None,
+            prompt_duration=(wav_duration(session_dir / t.prompt_audio)
+                             if p_src and t.prompt_audio else None),
             answer_src=a_src,
-            answer_duration=wav_duration(session_dir / t.answer_audio) if a_src else None,
+            answer_duration=(wav_duration(session_dir / t.answer_audio)
+                             if a_src and t.answer_audio else None),
             words=words,
             has_timings=any(w.start is not None for w in words),
             pace_chart=pace_svg(t.delivery.pace) if t.delivery else Markup(""),
@@ -423,7 +425,7 @@ def build_view(session: Session, session_dir: Path,
     order = list(dict.fromkeys(order))
     budgets = {ps.section: ps for ps in session.plan.sections}
 
-    sections = []
+    sections: list[dict[str, Any]] = []
     for sec in order:
         groups: list[QuestionView] = []
         for tv in tviews:
@@ -502,6 +504,7 @@ def _env() -> Environment:
 
 def _asset(env: Environment, name: str) -> tuple[Markup, str]:
     """A static CSS/JS file shipped beside the template, and its CSP hash source."""
+    assert env.loader is not None  # _env() always sets the package loader
     text = env.loader.get_source(env, name)[0]
     if "</" in text:  # would end the inline element early
         raise ValueError(f"{name}: must not contain '</'")
@@ -557,7 +560,7 @@ def render_feedback_md(session: Session, session_dir: Path) -> str:
                f"engine: {md(session.engine)}")
     if session.voice:
         v = session.voice
-        out.append(f"- Interviewer voice: {md(v.get('name'))} ({md(v.get('model'))}, "
+        out.append(f"- Interviewer voice: {md(str(v.get('name')))} ({md(str(v.get('model')))}, "
                    f"{v.get('sample_rate')} Hz)")
     if view.overall is not None:
         out.append(f"- Overall: {view.overall:.1f} / 5")

@@ -30,6 +30,7 @@ from mockinterview.schema import (
     Session,
     Transcript,
     Turn,
+    TurnKind,
 )
 from mockinterview.session.commands import detect_command
 from mockinterview.speech.listen import AnswerRequest, AnswerSource, CapturedAnswer
@@ -173,9 +174,9 @@ class Interview:
         n = sum(1 for e in self.s.events if e.kind == "utterance")
         rel = f"audio/{name or f'say-{n + 1:03d}'}.wav"
         path = self.folder / rel
-        stream = getattr(self.p.voice, "stream", None)
-        if stream is not None and self.p.player.available():
-            return self._say_streaming(text, turn, rel, stream(text) if prepared is None
+        voice = self.p.voice
+        if voice.streams and self.p.player.available():
+            return self._say_streaming(text, turn, rel, voice.stream(text) if prepared is None
                                        else iter([prepared]))
         if prepared is not None:
             from mockinterview.speech.audio import write_wav
@@ -239,11 +240,11 @@ class Interview:
         With a voice that can synthesise ahead (Piper), a thread pulls the next sentence from
         the model and synthesises it while the current one plays, so consecutive sentences
         follow with no synthesis gap."""
-        if getattr(self.p.voice, "synthesise", None) is not None:
-            sentences = self._synthesise_ahead(sentences)
+        items: Iterator[str | tuple[str, Any]] = (
+            self._synthesise_ahead(sentences) if self.p.voice.streams else sentences)
         said: list[str] = []
         pieces: list[str] = []
-        for item in sentences:
+        for item in items:
             sentence, prepared = item if isinstance(item, tuple) else (item, None)
             sentence = sentence.strip()
             if not sentence:
@@ -399,7 +400,7 @@ class Interview:
                             section_terms=list(rubric.common_terms),
                             pairs=list(self.p.bank.pairs))
         prompt = q.text
-        kind = "coding" if q.section == "coding" else "question"
+        kind: TurnKind = "coding" if q.section == "coding" else "question"
         code_path = None
         if q.section == "coding" and q.coding:
             code_path = self._coding_setup(q)
@@ -490,7 +491,7 @@ class Interview:
 
     # ------------------------------------------------------------------ one turn
 
-    def _turn(self, q: Question | None, prompt: str, kind: str,
+    def _turn(self, q: Question | None, prompt: str, kind: TurnKind,
               section_left: Callable[[], float], speak: bool = True, audio: str | None = None):
         index = len(self.s.turns)
         turn = Turn(index=index, section=q.section if q else "candidate_questions",
@@ -641,6 +642,7 @@ class Interview:
         from mockinterview.coding import sandbox
 
         with self.p.ui.step("running your code against the hidden test cases"):
+            assert q.coding is not None  # the coding section holds coding questions only
             run = sandbox.run_solution(path, q.coding)
         run.code_path = str(path.relative_to(self.folder))  # the folder may move; keep it relative
         self.s.coding_runs.append(run)
@@ -672,7 +674,8 @@ class Interview:
             return brain.score(ctx)
 
         fut = self._pool.submit(job)
-        fut.add_done_callback(lambda f, qid=ctx.question.id: self._store_score(f, qid, ctx))
+        qid = ctx.question.id
+        fut.add_done_callback(lambda f: self._store_score(f, qid, ctx))
         self._futures.append(fut)
 
     def _verify_pending(self, ctx: AnswerContext) -> None:
@@ -685,13 +688,16 @@ class Interview:
         with self._lock:
             turns = [t for t in self.s.turns if t.question_id == ctx.question.id
                      and t.index in self._to_verify and t.transcript is not None]
+        transcriber = self.p.transcriber
         for t in turns:
             path, terms = self._to_verify.pop(t.index)
             old = t.transcript
+            if old is None or transcriber is None:
+                continue
             try:
                 wider = vocab.bank_terms(self.p.bank)
                 new = vocab.respell(vocab.verify(old, load_audio(path),
-                                                 self.p.transcriber.scorer, terms, wider),
+                                                 transcriber.scorer, terms, wider),
                                     terms, wider)
             except Exception as e:  # the corrected transcript stands; nothing is lost
                 self.event("verify_fault", t.index, error=str(e)[:200])

@@ -278,6 +278,7 @@ class PiperVoice:
     options: PiperOptions = field(default_factory=PiperOptions)
     lexicon: dict[str, str] | None = None
     name: str = "piper"
+    streams: bool = True  # first audio after one sentence, not the whole question
 
     def __post_init__(self):
         self.model_path, self.config_path = voice_files()

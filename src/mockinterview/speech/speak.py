@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -30,9 +30,30 @@ CANDIDATE_VOICE = "gmw/en-us"  # the demo's synthetic candidate speaks with anot
 
 
 class Voice(Protocol):
-    """The text-to-speech seam: render text to a WAV file."""
+    """The text-to-speech seam: Piper (:mod:`mockinterview.speech.piper`) | pyttsx3.
+
+    Declares everything the flow and the synthetic candidate use: ``render`` writes a WAV at the
+    voice's own ``sample_rate``; ``synthesise`` returns the samples; ``stream`` yields them a
+    sentence at a time, and ``streams`` says whether that is worth it (Piper: the first sentence
+    plays while the rest is synthesised; espeak renders a whole question in about 10 ms, so it
+    yields it whole). ``voice_id`` and ``rate`` key the demo's cache of synthesised answers.
+    """
+
+    name: str
+    sample_rate: int
+    streams: bool
+
+    @property
+    def voice_id(self) -> str: ...
+
+    @property
+    def rate(self) -> int | str: ...
 
     def render(self, text: str, path: Path) -> Path: ...
+
+    def synthesise(self, text: str) -> np.ndarray: ...
+
+    def stream(self, text: str) -> Iterator[np.ndarray]: ...
 
 
 _ENGINE = None
@@ -93,9 +114,35 @@ def _engine():
 class Pyttsx3Voice:
     """pyttsx3 with the espeak driver. ``rate`` is words per minute."""
 
+    name = "espeak"
+    sample_rate = 22_050  # what espeak-ng writes
+    streams = False  # a whole question renders in about 10 ms: nothing to gain by streaming
+
     def __init__(self, voice_id: str = INTERVIEWER_VOICE, rate: int = 165):
-        self.voice_id = voice_id
-        self.rate = rate
+        self._voice_id = voice_id
+        self._rate = rate
+
+    @property
+    def voice_id(self) -> str:
+        return self._voice_id
+
+    @property
+    def rate(self) -> int:
+        return self._rate
+
+    def synthesise(self, text: str) -> np.ndarray:
+        """The samples at ``sample_rate`` (rendered through a private temporary WAV)."""
+        import soundfile as sf
+
+        scratch = Path(tempfile.mkdtemp(prefix="mockinterview-tts-"))
+        try:
+            data, _sr = sf.read(str(self.render(text, scratch / "u.wav")), dtype="float32")
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return data if data.ndim == 1 else data.mean(axis=1)
+
+    def stream(self, text: str) -> Iterator[np.ndarray]:
+        yield self.synthesise(text)
 
     def render(self, text: str, path: Path) -> Path:
         path = Path(path)
