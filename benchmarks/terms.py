@@ -8,15 +8,17 @@ transcribed with the bundled tiny.en in these variants:
 - ``plain``: the decoder alone;
 - ``hotwords-raw``: faster-whisper's ``hotwords`` filled by :func:`vocab.hotwords_for` (diagnostic:
   shows why biased decoding is never used unguarded);
-- ``biased``: the product's biased decoding, plain and hotwords decodings fused (:func:`vocab.fuse`);
+- ``biased``: the product's biased decoding, plain and hotwords decodings fused
+  (:func:`vocab.fuse`);
 - ``biased+correction``: what the interview stores as ``text``: that, then the offline
   correction (:func:`vocab.correct`), the acoustic verification (:func:`vocab.verify`, with the
   question's terms and the whole bank's) and the respelling of split terms (:func:`vocab.respell`);
 - ``biased+offline-correction``: without the verification (diagnostic);
 - ``plain+correction``: the offline correction pass alone (diagnostic).
 
-The vocabulary of each answer comes from the bank question it answers (:func:`vocab.question_terms`),
-or the section's common terms when the id is not in the bank; never from the answer's own term list.
+The vocabulary of each answer comes from the bank question it answers
+(:func:`vocab.question_terms`), or the section's common terms when the id is not in the bank;
+never from the answer's own term list.
 Reported: WER (normalised by :mod:`mockinterview.textnorm`) and technical-term recall (the term's
 normalised words found in the normalised transcript), for all answers and for the held-out ones
 (written after the correction pass was designed); and the same variants' WER on the real human clips

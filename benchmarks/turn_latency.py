@@ -25,7 +25,8 @@ latencies). For each length it reports the median over ``--repeats`` runs of:
 
 Targets (2-core machine, tiny.en int8): streaming_s < 0.5 s at every length and flat (180 s within
 1.3x the 15 s figure); hear_s <= the silence window + 0.8 s.
-Usage: ``python benchmarks/turn_latency.py [--speed X] [--repeats N] [--json] [--voices espeak,piper]``
+Usage: ``python benchmarks/turn_latency.py [--speed X] [--repeats N] [--json]
+[--voices espeak,piper]``
 """
 
 from __future__ import annotations

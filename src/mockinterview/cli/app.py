@@ -297,8 +297,9 @@ def start(
                                       help="YYYY-MM-DD: write an .ics for the follow-up session"),
     job: Path | None = typer.Option(None, "--job", help="a job description (.txt, .md or .pdf) to "
                                                  "tailor the interview to"),
-    cv: Path | None = typer.Option(None, "--cv", help="your CV (.txt, .md or .pdf): the introduction's "
-                                               "follow-ups quote it"),
+    cv: Path | None = typer.Option(None, "--cv",
+                                   help="your CV (.txt, .md or .pdf): the introduction's "
+                                        "follow-ups quote it"),
     generate: int = typer.Option(None, "--generate",
                                  help="LLM engine: at most N model-written questions for job "
                                       "terms the bank lacks (default 3; 0: none)"),
@@ -391,7 +392,8 @@ def start(
                                 ui=RichUI(),
                                 bank=bank, fallback_text=input)
     except KeyboardInterrupt:
-        console.print(f"\nSaved. Continue with: [bold]mockinterview resume {escape(folder.name)}[/]")
+        console.print("\nSaved. Continue with: "
+                      f"[bold]mockinterview resume {escape(folder.name)}[/]")
         raise typer.Exit(130) from None
     _print_outcome(session, folder)
     if schedule_date:
@@ -504,7 +506,8 @@ def resume(
         s = do_resume(cfg, folder, source, RunOptions(engine=engine, model=model, play=play,
                                                       voice=voice_name), ui=RichUI())
     except KeyboardInterrupt:
-        console.print(f"\nSaved. Continue with: [bold]mockinterview resume {escape(folder.name)}[/]")
+        console.print("\nSaved. Continue with: "
+                      f"[bold]mockinterview resume {escape(folder.name)}[/]")
         raise typer.Exit(130) from None
     _print_outcome(s, folder)
 
@@ -1107,7 +1110,8 @@ def rescore(
                                 help="fail on a question the bank no longer has (by id or "
                                      "wording) instead of re-scoring the rest"),
 ) -> None:
-    """Re-score stored transcripts with a rubric/prompt version; the new run is kept beside the old."""
+    """Re-score stored transcripts with a rubric/prompt version; the new run is kept beside the
+    old."""
     from mockinterview.coach.core import rescore_session
     from mockinterview.coach.tables import rescore_table
     from mockinterview.errors import SessionError

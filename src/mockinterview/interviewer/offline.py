@@ -168,7 +168,8 @@ class OfflineBrain:
         keyword_list = is_keyword_list(tokens)
         notes: list[str] = []
         if loops:
-            notes.append("ignored repeated words, a speech-recognition loop: " + ", ".join(loops[:3]))
+            notes.append("ignored repeated words, a speech-recognition loop: "
+                         + ", ".join(loops[:3]))
         if injected:
             notes.append("the answer tries to instruct the grader; capped at level 2")
         if keyword_list:
@@ -313,7 +314,8 @@ class OfflineBrain:
             level, why, ev = self._communication(ctx.delivery, tokens)
             if matches and len(tokens) >= 25:
                 if share == 0:
-                    level, why = min(level, 2), why + "; rambles without reaching the question's points"
+                    level = min(level, 2)
+                    why += "; rambles without reaching the question's points"
                 elif share < 0.25 and len(tokens) >= 80:
                     level, why = min(level, 3), why + "; long for what it says"
                 elif level == 5 and cov_level < 4:
@@ -343,7 +345,7 @@ class OfflineBrain:
                sig: DepthSignals) -> tuple[int, str, list[str]]:
         total = sig.total()
         # the descriptors: none; generic; one concrete specific; several; expert-level
-        level = 5 if total >= 8 else 4 if total >= 4 else 3 if total >= 2 else 2 if total >= 1 else 1
+        level = next((lv for floor, lv in ((8, 5), (4, 4), (2, 3), (1, 2)) if total >= floor), 1)
         why = f"specifics: {sig.describe()}"
         # depth cannot outrun substance: specifics around nothing relevant are padding, so depth
         # stays within one level of coverage, and at 1 when the answer reaches almost none of it
@@ -390,7 +392,8 @@ class OfflineBrain:
         """Introduction: past, present, an outcome and why this role, motivation last."""
         arc = intro_arc(text)
         level = 1 + len([p for p in ("past", "present", "motivation") if p in arc])
-        if level == 4 and "outcome" in arc and arc["motivation"] >= max(arc["past"], arc["present"]):
+        if (level == 4 and "outcome" in arc
+                and arc["motivation"] >= max(arc["past"], arc["present"])):
             level = 5
         if len(tokens) < 40:
             level = min(level, 2)

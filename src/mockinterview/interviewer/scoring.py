@@ -1,7 +1,8 @@
 """Scoring signals shared by the brains: text matching, key-point coverage, delivery metrics.
 
-The offline engine (:mod:`mockinterview.interviewer.offline`) turns these signals into rubric levels;
-the LLM engine uses :func:`verify_quotes` to keep only evidence that really occurs in the transcript.
+The offline engine (:mod:`mockinterview.interviewer.offline`) turns these signals into rubric
+levels; the LLM engine uses :func:`verify_quotes` to keep only evidence that really occurs in the
+transcript.
 Everything here is deterministic and pure.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from mockinterview.schema import Delivery, KeyPoint, Question, Transcript
+from mockinterview.schema import Delivery, KeyPoint, Misconception, Question, Transcript
 
 # ----------------------------------------------------------------------------- text
 
@@ -280,8 +281,8 @@ def match_key_point(tokens: Tokens, kp: KeyPoint, paraphrase_share: float = 0.6)
         window = max(12, 2 * len(want) + 6)
         for start in range(0, max(1, n - window + 1), 2):
             seg = tokens.stems[start: start + window]
-            found = sum(1 for w in want if any(_same_meaning(w, s) for s in seg))
-            if found >= 3 and found / len(want) >= paraphrase_share:
+            hits = sum(1 for w in want if any(_same_meaning(w, s) for s in seg))
+            if hits >= 3 and hits / len(want) >= paraphrase_share:
                 span = (start, min(n, start + window) - 1)
                 return PointMatch(kp.id, False, "partial", tokens.quote(*span), span, partial=True)
     return PointMatch(kp.id, False)
@@ -339,7 +340,7 @@ def find_misconceptions(tokens: Tokens, question: Question) -> list[str]:
     simple"). A sentence that distances itself ("a common myth is...", "it's not true that...")
     does not count.
     """
-    out = []
+    out: list[tuple[Misconception, str]] = []
     for m, phrasing in ((mc, p) for mc in question.misconceptions for p in mc.phrasings):
         hit = find_phrase(tokens, phrasing, max_gap=2) or _claim_hit(tokens, phrasing)
         if not hit or any(o is m for o, _ in out):
@@ -354,7 +355,8 @@ def find_misconceptions(tokens: Tokens, question: Question) -> list[str]:
 # ----------------------------------------------------------------------------- answer shape
 
 INJECTION = re.compile(
-    r"ignore (?:all |any |the |your |previous |prior |above )*(?:instructions|rubric|rules|criteria)"
+    r"ignore (?:all |any |the |your |previous |prior |above )*"
+    r"(?:instructions|rubric|rules|criteria)"
     r"|(?:give|award|grade|score|rate) (?:me|this|this answer|my answer|it)? ?(?:a |an |the )?"
     r"(?:five|5|full|maximum|max|perfect|highest|top (?:marks?|scores?|grades?|levels?|ratings?))\b"
     r"|\b(?:five|5) out of (?:five|5)\b|\bfull marks\b"
@@ -371,9 +373,11 @@ INJECTION = re.compile(
     r"|\bpre-?approved\b|<\s*/?\s*system\b"
     r"|\b(?:grade|score|level|rating)\s*[:=]\s*(?:5|five)\b"
     r"|\bdo not apply (?:any )?(?:caps?|penalt)"
-    r"|\b(?:score|rate|grade|mark) (?:every|each|all) (?:criteri(?:on|a)|dimensions?|categor(?:y|ies))"
+    r"|\b(?:score|rate|grade|mark) (?:every|each|all)"
+    r" (?:criteri(?:on|a)|dimensions?|categor(?:y|ies))"
     r" (?:at|as|with|to) (?:the )?(?:top|highest|maximum|max|full|best)"
-    r"|\btreat (?:it|this|my answer|this answer) as (?:a |the )?(?:model|perfect|ideal|reference) answer"
+    r"|\btreat (?:it|this|my answer|this answer) as (?:a |the )?"
+    r"(?:model|perfect|ideal|reference) answer"
     r"|\bto test the (?:grader|scorer|grading|scoring|evaluator|evaluation system)\b",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -457,9 +461,12 @@ def is_keyword_list(tokens: Tokens) -> bool:
 
 
 SPECIFICS = [
-    r"\bfor (?:example|instance)\b", r"\bsuch as\b", r"\be\.?g\.?\b", r"\bin my (?:last|previous|current)\b",
-    r"\bwe (?:used|built|trained|deployed|measured|found|saw)\b", r"\bi (?:used|built|trained|deployed|measured|found)\b",
-    r"\btrade-?offs?\b", r"\bon the other hand\b", r"\bwhereas\b", r"\bhowever\b", r"\bdepends on\b",
+    r"\bfor (?:example|instance)\b", r"\bsuch as\b", r"\be\.?g\.?\b",
+    r"\bin my (?:last|previous|current)\b",
+    r"\bwe (?:used|built|trained|deployed|measured|found|saw)\b",
+    r"\bi (?:used|built|trained|deployed|measured|found)\b",
+    r"\btrade-?offs?\b", r"\bon the other hand\b", r"\bwhereas\b", r"\bhowever\b",
+    r"\bdepends on\b",
     r"\bbecause\b", r"\bwhich means\b", r"\bso that\b", r"\bin practice\b", r"\bthe downside\b",
     r"\bcompared (?:to|with)\b", r"\bunless\b", r"\bif the\b", r"\bwhen the\b",
 ]
@@ -478,24 +485,34 @@ _MARKERS = {
     "examples": [r"\bfor (?:example|instance)\b", r"\bsuch as\b", r"\be\.?g\.", r"\blike an? \w+",
                  r"\bsay,? (?:a|an|\d|one|two|three|four|five|ten|a hundred)\b",
                  r"\bimagine\b", r"\bin the case of\b"],
-    "reasons": [r"\bbecause\b", r"\bsince (?:the|it|we|a|there)\b", r"\bso that\b", r"\bwhich means\b",
+    "reasons": [r"\bbecause\b", r"\bsince (?:the|it|we|a|there)\b", r"\bso that\b",
+                r"\bwhich means\b",
                 r"\bthat's why\b", r"\bwhich is why\b", r"\bthe reason\b", r"\botherwise\b",
-                r"\bto (?:avoid|prevent|stop|keep|make sure)\b", r"\bthis (?:prevents|stops|means)\b"],
+                r"\bto (?:avoid|prevent|stop|keep|make sure)\b",
+                r"\bthis (?:prevents|stops|means)\b"],
     "tradeoffs": [r"\btrade-?offs?\b", r"\bhowever\b", r"\bwhereas\b", r"\binstead of\b",
-                  r"\brather than\b", r"\bdepends? on\b", r"\bunless\b", r"\bthe (?:cost|downside|catch|"
-                  r"risk|caveat|limitation|subtlety) (?:is|was)\b", r"\bat the (?:expense|cost) of\b",
+                  r"\brather than\b", r"\bdepends? on\b", r"\bunless\b",
+                  r"\bthe (?:cost|downside|catch|"
+                  r"risk|caveat|limitation|subtlety) (?:is|was)\b",
+                  r"\bat the (?:expense|cost) of\b",
                   r"\bon the other hand\b", r"\bcompared (?:to|with)\b", r"\bone caveat\b",
                   r"\bone subtlety\b", r"\btoo (?:high|low|much|little|many|few)\b",
                   r"\b(?:cheaper|simpler|slower|faster|safer|harder) (?:than|but|and)\b",
-                  r"\bwhen (?:to|not to)\b", r"\bif (?:the|you|we|it)\b[^.]{3,60}\b(?:then|use|i'd|i would)\b"],
-    "experience": [r"\bin my (?:last|previous|current|first) (?:\w+ )?(?:job|role|team|project|company)\b",
-                   r"\bon (?:a|one|our|my) [\w -]{0,40}(?:project|model|team|system)\b[^.]{0,40}\b(?:i|we)\b",
-                   r"\bwe (?:used|built|trained|deployed|measured|found|saw|had|got|cut|ran|shipped)\b",
-                   r"\bi (?:once|used|built|trained|deployed|measured|found|saw|ran|tested|shipped)\b",
+                  r"\bwhen (?:to|not to)\b",
+                  r"\bif (?:the|you|we|it)\b[^.]{3,60}\b(?:then|use|i'd|i would)\b"],
+    "experience": [r"\bin my (?:last|previous|current|first) (?:\w+ )?(?:job|role|team|project"
+                   r"|company)\b",
+                   r"\bon (?:a|one|our|my) [\w -]{0,40}(?:project|model|team"
+                   r"|system)\b[^.]{0,40}\b(?:i|we)\b",
+                   r"\bwe (?:used|built|trained|deployed|measured|found|saw|had|got|cut|ran"
+                   r"|shipped)\b",
+                   r"\bi (?:once|used|built|trained|deployed|measured|found|saw|ran|tested"
+                   r"|shipped)\b",
                    r"\bin (?:practice|production)\b", r"\blast (?:year|quarter|month)\b"],
 }
 _MARKER_RE = {k: [re.compile(p, re.IGNORECASE) for p in v] for k, v in _MARKERS.items()}
-_UNITS = frozenset("""percent per ms milliseconds millisecond seconds second minutes minute hours hour
+_UNITS = frozenset("""percent per ms milliseconds millisecond seconds second minutes minute
+hours hour
 days day weeks week months month years year users requests qps rps tokens documents articles items
 products rows points x times k m million thousand hundred billion dollars euros gb mb tb gpus gpu
 transactions features layers epochs queries""".split())
@@ -519,8 +536,10 @@ class DepthSignals:
                 + min(3, self.tradeoffs) + min(3, self.experience) + min(3, self.terms / 3))
 
     def describe(self) -> str:
-        parts = [f"{self.quantities} numbers", f"{self.examples} examples", f"{self.reasons} reasons",
-                 f"{self.tradeoffs} trade-offs", f"{self.experience} first-hand", f"{self.terms} terms"]
+        parts = [f"{self.quantities} numbers", f"{self.examples} examples",
+                 f"{self.reasons} reasons",
+                 f"{self.tradeoffs} trade-offs", f"{self.experience} first-hand",
+                 f"{self.terms} terms"]
         return ", ".join(parts)
 
 
@@ -565,16 +584,23 @@ def depth_signals(text: str, vocabulary: list[str] | None = None, tokens: Tokens
 
 
 STAR = {
-    "situation": [r"\bthe situation\b", r"\bat my (?:previous|last|current|old) \w+", r"\bwhen i was\b",
+    "situation": [r"\bthe situation\b", r"\bat my (?:previous|last|current|old) \w+",
+                  r"\bwhen i was\b",
                   r"\bwe were\b", r"\bi was working\b", r"\bcontext\b", r"\bback (?:in|when)\b",
-                  r"\bat (?:a|an|my) \w+ (?:company|startup|job|team|bank|firm)\b", r"\bi worked (?:at|on)\b"],
-    "task": [r"\bmy (?:role|task|job|responsibility|goal)\b", r"\bi was (?:responsible|asked|tasked|in charge)\b",
-             r"\bthe (?:goal|task|objective|challenge) was\b", r"\bi (?:had|needed) to\b", r"\bi owned\b"],
-    "action": [r"\bi (?:decided|built|wrote|proposed|set up|organi[sz]ed|talked|met|created|designed|"
+                  r"\bat (?:a|an|my) \w+ (?:company|startup|job|team|bank|firm)\b",
+                  r"\bi worked (?:at|on)\b"],
+    "task": [r"\bmy (?:role|task|job|responsibility|goal)\b",
+             r"\bi was (?:responsible|asked|tasked|in charge)\b",
+             r"\bthe (?:goal|task|objective|challenge) was\b", r"\bi (?:had|needed) to\b",
+             r"\bi owned\b"],
+    "action": [r"\bi (?:decided|built|wrote|proposed|set up|organi[sz]ed|talked|met|created"
+               r"|designed|"
                r"prioriti[sz]ed|started|led|ran|added|changed|implemented|introduced|negotiated|"
-               r"scheduled|split|broke|asked|reached out|escalated|refactored|automated|analy[sz]ed)\b"],
+               r"scheduled|split|broke|asked|reached out|escalated|refactored|automated"
+               r"|analy[sz]ed)\b"],
     "result": [r"\bas a result\b", r"\bin the end\b", r"\bthe (?:result|outcome|impact)\b",
-               r"\b(?:reduced|increased|improved|cut|saved|grew|raised|lowered|shipped|delivered|launched)\b",
+               r"\b(?:reduced|increased|improved|cut|saved|grew|raised|lowered|shipped|delivered"
+               r"|launched)\b",
                r"\b\d+(?:\.\d+)?\s*(?:%|percent)", r"\bon time\b", r"\bended up\b"],
     "reflection": [r"\bi learned\b", r"\bi learnt\b", r"\bnext time\b", r"\bin hindsight\b",
                    r"\blooking back\b", r"\bi would (?:now|do)\b", r"\blesson\b", r"\btaught me\b",
@@ -585,7 +611,8 @@ STAR["situation"] += [
     r"\b(?:last|one|that) (?:year|quarter|summer|spring|autumn|winter)\b", r"\bonce,? (?:we|i)\b",
     r"\bat (?:my )?(?:previous|last|current|former) (?:company|job|employer|team|role)\b",
     r"\bwe had (?:to|a|an|only|just|\w+ (?:days|weeks|months))\b", r"\bthere was an? \w+",
-    r"\b(?:a|my|one) (?:colleague|teammate|manager|stakeholder|client)\b[^.]{0,40}\b(?:wanted|asked|"
+    r"\b(?:a|my|one) (?:colleague|teammate|manager|stakeholder|client)\b[^.]{0,40}\b(?:wanted"
+    r"|asked|"
     r"needed|and i)\b", r"\bthe (?:situation|context|problem|project) was\b"]
 STAR["task"] += [r"\bmy (?:task|job|role|part|responsibility) (?:was|is)\b", r"\bi owned\b",
                  r"\bi was (?:the|in charge|responsible|asked|tasked|leading)\b", r"\bi led\b",
@@ -597,7 +624,8 @@ STAR["reflection"] += [r"\bwhat i learned\b", r"\bi realised\b", r"\bi realized\
 _STAR_RE = {k: [re.compile(p, re.IGNORECASE) for p in v] for k, v in STAR.items()}
 # first-person past-tense verbs: what the candidate did, the A of STAR
 _I_DID = re.compile(r"\bi (?:then |also |first |quickly |personally |immediately )?"
-                    r"(?:\w{2,}ed|ran|wrote|built|met|told|set|took|made|put|cut|broke|dug|spent|kept|"
+                    r"(?:\w{2,}ed|ran|wrote|built|met|told|set|took|made|put|cut|broke|dug|spent"
+                    r"|kept|"
                     r"chose|found|got|gave|drew|led|sent|went|brought|held|saw|began|sat|paired|"
                     r"shipped|split|rewrote|rebuilt|sought|taught)\b", re.IGNORECASE)
 _NOT_ACTIONS = re.compile(r"\bi (?:used to|wanted|needed|learned|learnt|guess|believed|thought|"
@@ -625,16 +653,21 @@ def is_hypothetical(text: str) -> bool:
 
 ARC = {
     "past": [r"\b(?:i )?(?:studied|graduated|did my|have an? (?:master|bachelor|phd|degree))",
-             r"\b(?:master|bachelor|phd|degree)\b", r"\bbefore that\b", r"\bstarted (?:my|as|out)\b",
-             r"\bi (?:spent|worked)\b", r"\b(?:\w+) years (?:as|at|of)\b", r"\bafter (?:that|university)\b"],
+             r"\b(?:master|bachelor|phd|degree)\b", r"\bbefore that\b",
+             r"\bstarted (?:my|as|out)\b",
+             r"\bi (?:spent|worked)\b", r"\b(?:\w+) years (?:as|at|of)\b",
+             r"\bafter (?:that|university)\b"],
     "present": [r"\b(?:right now|currently|at the moment|these days|today)\b", r"\bnow i\b",
-                r"\bi'm (?:a|an|now|currently|working|leading)\b", r"\bi (?:lead|work|own|manage) \w+",
+                r"\bi'm (?:a|an|now|currently|working|leading)\b",
+                r"\bi (?:lead|work|own|manage) \w+",
                 r"\bfor the (?:last|past) \w+ (?:years|months)\b", r"\bmy current\b"],
     "outcome": [r"\b(?:proudest|most proud|stand ?out|highlight)\b", r"\bpercent\b|%",
-                r"\b(?:cut|raised|reduced|increased|improved|grew|saved)\b[^.]{0,60}\b(?:by|from|to)\b"],
+                r"\b(?:cut|raised|reduced|increased|improved|grew|saved)\b[^.]{0,60}\b(?:by|from"
+                r"|to)\b"],
     "motivation": [r"\b(?:interested in|excited about|draws me|drawn to|attracts me|applying)\b",
                    r"\bwhy (?:i'm|i am)\b", r"\bi(?:'m| am) looking for\b", r"\bi want to\b",
-                   r"\bthis (?:role|position|job|team|company)\b", r"\byour (?:team|company|work)\b"],
+                   r"\bthis (?:role|position|job|team|company)\b",
+                   r"\byour (?:team|company|work)\b"],
 }
 _ARC_RE = {k: [re.compile(p, re.IGNORECASE) for p in v] for k, v in ARC.items()}
 
@@ -675,7 +708,8 @@ def _sentence_at(tokens: Tokens, pos: int) -> str:
     return ""
 
 
-SIGNPOSTS = re.compile(r"\b(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|then|next|finally|to (?:sum|summari[sz]e)|"
+SIGNPOSTS = re.compile(r"\b(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|then|next|finally|to (?:sum"
+                       r"|summari[sz]e)|"
                        r"overall|in short|there are (?:two|three|four|a few) \w+)\b", re.IGNORECASE)
 
 

@@ -481,7 +481,8 @@ def build_view(session: Session, session_dir: Path,
     data = {"folder": session_dir.name, "session_id": session.id}
     return ReportView(
         session=session, folder=session_dir.name, sections=sections, timing_chart=timing,
-        scores_chart=scores_chart, faults=[e for e in session.events if FAULT_PATTERN.search(e.kind)],
+        scores_chart=scores_chart,
+        faults=[e for e in session.events if FAULT_PATTERN.search(e.kind)],
         events=list(session.events), overall=overall, data=_json_for_script(data),
         orphan_annotations=orphan,
         criteria=section_criteria() if criteria is None else criteria,
@@ -595,7 +596,8 @@ def render_feedback_md(session: Session, session_dir: Path) -> str:
         for g in s["groups"]:
             for tv in g.turns:
                 t = tv.turn
-                label = "Follow-up" if t.kind == "follow_up" else t.kind.replace("_", " ").capitalize()
+                label = ("Follow-up" if t.kind == "follow_up"
+                         else t.kind.replace("_", " ").capitalize())
                 out += [f"### Turn {t.index}: {label}" + (f" ({md(t.question_id)})"
                                                           if t.question_id else ""), ""]
                 out += [f"**Question:** {md(t.prompt_text)}", ""]
@@ -644,7 +646,8 @@ def render_feedback_md(session: Session, session_dir: Path) -> str:
                     "~~~~python", r.code.rstrip().replace("~~~~", "~ ~ ~ ~"), "~~~~", ""]
             out += [f"- {md(x)}" for x in r.static_issues]
             if r.sandbox_missing:
-                out.append(f"- Sandbox layers missing on this machine: {md(', '.join(r.sandbox_missing))}")
+                missing = md(", ".join(r.sandbox_missing))
+                out.append(f"- Sandbox layers missing on this machine: {missing}")
             out.append("")
     if view.faults:
         out += ["## Model faults and fallbacks", ""]

@@ -330,7 +330,8 @@ class PiperVoice:
             raise AudioError(f"espeak-ng failed to phonemise ({e})") from None
         if r.returncode != 0:
             first = (r.stderr or "").strip().splitlines()[:1]
-            raise AudioError(f"espeak-ng failed to phonemise ({first[0] if first else r.returncode})")
+            reason = first[0] if first else r.returncode
+            raise AudioError(f"espeak-ng failed to phonemise ({reason})")
         return [ln for ln in (x.strip() for x in r.stdout.splitlines()) if ln]
 
     def ids(self, phonemes: str) -> list[int]:
@@ -411,7 +412,8 @@ def choose_voice(choice: str = "auto", style: str = "neutral", deterministic: bo
         if on_notice is not None:
             on_notice(notice)
         return Pyttsx3Voice(espeak_voice_id or INTERVIEWER_VOICE), notice
-    return Pyttsx3Voice(espeak_voice_id or INTERVIEWER_VOICE), "espeak-ng chosen (--voice espeak or audio.voice)"
+    chosen = "espeak-ng chosen (--voice espeak or audio.voice)"
+    return Pyttsx3Voice(espeak_voice_id or INTERVIEWER_VOICE), chosen
 
 
 def voice_info(voice) -> dict:
