@@ -53,7 +53,12 @@ def test_demo_leaves_a_complete_session_folder(recordings, transcriber, tmp_path
         for quote in evidence:
             assert quote in text
     assert session.feedback and len(session.feedback.strengths) == 2
-    assert len(session.feedback.improvements) == 2 and session.feedback.next_steps
+    # two improvements, and a wrong claim's correction in front when one was heard (tiny.en now
+    # and then hears the demo's "in unsupervised learning there are no labels" without the "un")
+    improvements = session.feedback.improvements
+    corrections = len(improvements) - 2
+    assert corrections in (0, 1) and session.feedback.next_steps
+    assert all("you said" in i.lower() for i in improvements[:corrections])
     feedback_md = (folder / "feedback.md").read_text()
     assert session.feedback.summary.split(".")[0] in feedback_md
     assert "OPENAI" not in json.dumps(session.model_dump(mode="json"))

@@ -64,6 +64,8 @@ prevents prevent""".split())
 _DIRECTIONAL = frozenset("""more most less fewer least up down over under all every only too
 higher lower before after same other both always never any""".split())
 # verbs that only join a claim's subject to what it says ("X means Y", "X refers to Y")
+# (in a misconception "mean" is a content word: "mean imputation" is not "median imputation";
+# "means" after "k" never links)
 _LINKING = frozenset("means mean refers refer called happens happen basically".split())
 CLAIM_STOP = (STOPWORDS - _DIRECTIONAL - NEGATIONS) | frozenset(
     "like basically actually really kind sort um uh well just".split())
@@ -167,16 +169,18 @@ def _kept(w: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _claim_words(claim: str) -> tuple[tuple[str, ...], int, bool]:
+def _claim_words(claim: str, strict: bool = False) -> tuple[tuple[str, ...], int, bool]:
     """(content stems without negations, negation parity, has an absolute word)."""
     words = _split_negatives(normalize(claim))
     neg = 0
     for i, w in enumerate(words):
         if w in NEGATIONS and not (i + 1 < len(words) and (w, words[i + 1]) in _NOT_NEGATING):
             neg += 1
-    content = tuple(stem(w) for w in words
-                    if w not in CLAIM_STOP and w not in NEGATIONS and w not in _LINKING
-                    and _kept(w))
+    content = tuple(stem(w)
+                    for i, w in enumerate(words)
+                    if w not in CLAIM_STOP and w not in NEGATIONS and _kept(w)
+                    and (w not in _LINKING or (i > 0 and words[i - 1] == "k")
+                         or (strict and w == "mean")))
     return content, neg % 2, any(w in ABSOLUTES for w in words)
 
 
@@ -287,6 +291,24 @@ def _negation_parity(sent: Sentence, lo: int, hi: int, anchor: int | None = None
 
 # a wrong claim given as what the answer avoids: "because X would ...", "otherwise X"
 _COUNTERFACTUAL = frozenset("would otherwise avoid avoids avoiding prevent prevents".split())
+# "I would ..." is how a design is proposed, not a consequence avoided ("I would batch every
+# request for three seconds" states the design)
+_PROPOSERS = frozenset("i we you id wed youd".split())
+
+
+def _counterfactual(s: Sentence, lo: int, hi: int, want: tuple[str, ...]) -> bool:
+    """The claim is said as what happens otherwise, or what the answer avoids: a counterfactual
+    word just before or inside it that is not one of the claim's own words ("a system prompt
+    prevents injection" states the claim) and not a proposal ("I would ...")."""
+    own = set(want)
+    for i in range(max(0, lo - 4), hi + 1):
+        w = s.words[i]
+        if w not in _COUNTERFACTUAL or stem(w) in own or w in own:
+            continue
+        if w == "would" and i > 0 and s.words[i - 1] in _PROPOSERS:
+            continue
+        return True
+    return False
 _DISTANCE = re.compile(r"\b(?:myth|misconception|mistake|misunderstanding|people (?:often )?"
                        r"(?:think|believe|say)|it'?s wrong|is wrong|wrong to|incorrect|false that|"
                        r"not true|a common error|contrary to)\b", re.IGNORECASE)
@@ -310,7 +332,7 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
     in front of a claim that is a false absolute takes it back, and so does a sentence that
     distances itself ("a common myth is ...").
     """
-    want, neg, absolute = _claim_words(claim)
+    want, neg, absolute = _claim_words(claim, strict)
     if not strict:
         want = _loose(want)
     n = len(want)
@@ -349,7 +371,9 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
             if _DISTANCE.search(s.text):
                 continue
             window = set(s.words[max(0, lo - 4): hi + 1])
-            if window & _COUNTERFACTUAL:
+            if set(s.words[max(0, lo - 1): hi + 1]) & _CONTRAST - set(want):
+                continue  # "Adam, unlike Newton's method, ..." does not say Adam is like it
+            if _counterfactual(s, lo, hi, want):
                 continue  # "raise an error, because silently zipping would truncate the list"
             if absolute and window & HEDGES and not window & ABSOLUTES:
                 continue
@@ -499,7 +523,7 @@ def _absolute_hit(phrasing: str, sents: list[Sentence], topic: frozenset[str]) -
     """A false absolute said in other words: most of the claim's words beyond the question's own
     (at least two), in a sentence that itself speaks in absolutes ("a solved problem", "by
     construction", "always") and does not hedge ("can", "often")."""
-    want, neg, _ = _claim_words(phrasing)
+    want, neg, _ = _claim_words(phrasing, True)
     own = [w for w in want if w not in topic]
     if len(own) < 2:
         return None

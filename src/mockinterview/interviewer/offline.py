@@ -161,7 +161,8 @@ class OfflineBrain:
         share = (len(covered) + 0.5 * len(partial)) / len(matches) if matches else 0.0
         claims = read_claims(text, q, ctx.pairs) if q.section in CLAIM_SECTIONS else ClaimReport()
         wrong = [w.quote for w in claims.wrong]
-        wrong += [w for w in find_misconceptions(tokens, q) if w not in wrong]
+        if q.section not in CLAIM_SECTIONS:
+            wrong += [w for w in find_misconceptions(tokens, q) if w not in wrong]
         if claims.with_claims:
             share = _claim_share(matches, claims)
         injected = injection_attempts(text)
