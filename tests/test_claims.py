@@ -225,6 +225,28 @@ def test_behavioural_scoring_does_not_read_claims_or_pairs(bank):
     assert not any(n.startswith("correction") for n in with_pairs.notes)
 
 
+VAGUE_WORDY = ("Regularisation is really important in machine learning, and L1 and L2 are the "
+               "two classic kinds that everybody uses. They both help the model in different "
+               "ways, and which one you pick depends on the data and the problem, so in practice "
+               "I try both and see which works better on validation. Lasso and ridge are the "
+               "names people use, and they are built into most libraries like scikit-learn, so "
+               "it is easy to switch between them and tune the strength with a parameter.")
+
+
+def test_a_vague_but_wordy_answer_is_a_two_and_a_short_one_or_a_wrong_one_lower(bank):
+    """The descriptors put "terms named without their claims" at 2: a long vague answer on the
+    subject is not an empty one; a short one, or one that states a misconception, is not lifted."""
+    vague = _score(QUESTION, VAGUE_WORDY, bank.pairs)
+    assert round(vague.overall) == 2
+    assert next(c for c in vague.criteria if c.criterion == "correctness").level == 2
+    short = _score(QUESTION, "Regularisation is important and both kinds differ in how they "
+                             "help the model, depending on the data.", bank.pairs)
+    assert short.overall < 1.5
+    wrong = _score(QUESTION, VAGUE_WORDY + " In the end L1 and L2 give identical results.",
+                   bank.pairs)
+    assert next(c for c in wrong.criteria if c.criterion == "correctness").level == 1
+
+
 def test_read_claims_reports_stated_points(bank):
     r = read_claims(PRECISE, QUESTION, bank.pairs)
     assert {p.key_point for p in r.stated} == {"l1", "l2", "use"}

@@ -110,6 +110,24 @@ def _unverified(matches, claims: ClaimReport) -> list[str]:
             and by_id[m.key_point].has_claims and not by_id[m.key_point].stated]
 
 
+ON_TOPIC_STEMS = 3  # distinct words of the question and its key points a vague answer uses
+ON_TOPIC_TOKENS = 60  # "vague but wordy": short vague answers stay at 1
+
+
+def on_topic_vocabulary(text: str, q: Question, tokens: Tokens) -> int:
+    """How many distinct words of the question, its key points and their phrasings the answer
+    uses: a vague answer on the subject ("it propagates the error backwards and adjusts the
+    weights") has some, a non-answer or a detour has none. The descriptors put "the key points'
+    terms named without their claims" at level 2, not 1; the coach graded every vague but wordy
+    answer of the calibration sets 2, and the engine gave 1 to 11 of them (graded, tune,
+    heldout-2) before this floor."""
+    if len(tokens) < ON_TOPIC_TOKENS:
+        return 0
+    hay = " ".join([q.text, *(kp.point for kp in q.key_points),
+                    *(p for kp in q.key_points for p in kp.phrasings)])
+    return len(set(content_stems(text)) & set(content_stems(hay)))
+
+
 def _level_from_share(share: float) -> int:
     for level, threshold in ((5, 0.8), (4, 0.6), (3, 0.4), (2, 0.2)):
         if share >= threshold:
@@ -184,6 +202,9 @@ class OfflineBrain:
                          + " without stating the claim")
 
         cov_level = _level_from_share(share)
+        if cov_level == 1 and not wrong and q.section in CLAIM_SECTIONS \
+                and on_topic_vocabulary(text, q, tokens) >= ON_TOPIC_STEMS:
+            cov_level = 2  # the subject's words without its claims: vague, not empty
         if len(tokens) < 12:
             cov_level = min(cov_level, 2)
         if claims.with_claims and not claims.stated:
