@@ -47,6 +47,7 @@ def swapped(text: str, bank) -> list[str]:
      "pair:bagging-boosting"),
     ("Overfitting is caused by high bias.", "pair:underfitting-overfitting"),
     ("A type I error is a false negative.", "pair:type-i-ii-errors"),
+    ("The share of the actual positives that we catch is precision.", "pair:precision-recall"),
     ("Unsupervised learning uses labeled data.", "pair:supervised-unsupervised"),
     ("Unsupervised learning is when the model learns by trial and error from a reward signal.",
      "pair:unsupervised-reinforcement"),
@@ -70,6 +71,10 @@ def test_a_term_bound_to_its_partners_definition_is_wrong(bank, text, pair):
     "A common misconception is that high bias means overfitting.",  # distancing is read
     "Unsupervised learning works without labels, unlike supervised learning which uses labeled "
     "data.",
+    # a definition before a term of the other side, in another clause, does not bind to it
+    "Both are sensitive to outliers, so I'd mention MAE as the robust alternative.",
+    "Chunks that are too large dilute the embedding, so add metadata filters and try hybrid "
+    "search combining BM25 with dense embeddings.",
 ])
 def test_right_statements_and_rejections_are_not_swaps(bank, text):
     assert swapped(text, bank) == []
