@@ -14,6 +14,7 @@ import pytest
 from mockinterview.bank import check_bank, load_bank
 from mockinterview.interviewer.base import AnswerContext
 from mockinterview.interviewer.claims import (
+    _literal_hit,
     find_swapped_pairs,
     match_claim,
     read_claims,
@@ -143,6 +144,21 @@ def test_a_misconception_said_as_is_is_found(claim, text):
 ])
 def test_rejected_hedged_or_other_claims_are_not_misconceptions(claim, text):
     assert match_claim(claim, sentences(text), strict=True) is None
+
+
+@pytest.mark.parametrize("claim,text", [
+    ("dump all the documents in the prompt",
+     "Rather than dump all the documents in the prompt, retrieve the top five chunks."),
+    ("sample without replacement", "Instead of sample without replacement, it draws with it."),
+    ("the p value is the probability the result is real",
+     "The probability the result is real is not what the p value gives you."),
+    ("transfer learning always helps", "Transfer learning almost always helps."),
+    ("embeddings are sparse vectors", "Embeddings are dense, unlike sparse vectors."),
+])
+def test_rejections_before_or_after_the_claim_and_near_absolutes_are_read(claim, text):
+    sents = sentences(text)
+    assert match_claim(claim, sents, strict=True) is None
+    assert _literal_hit(claim, sents) is None
 
 
 # ----------------------------------------------------------------------------- scoring

@@ -311,7 +311,22 @@ def _counterfactual(s: Sentence, lo: int, hi: int, want: tuple[str, ...]) -> boo
     return False
 _DISTANCE = re.compile(r"\b(?:myth|misconception|mistake|misunderstanding|people (?:often )?"
                        r"(?:think|believe|say)|it'?s wrong|is wrong|wrong to|incorrect|false that|"
-                       r"not true|a common error|contrary to)\b", re.IGNORECASE)
+                       r"not true|a common error|contrary to|not what|isn'?t what|not how|"
+                       r"isn'?t how)\b",
+                       re.IGNORECASE)
+
+
+def _rejected_before(s: Sentence, lo: int, hi: int | None = None) -> bool:
+    """The claim follows "rather than" or "instead of" ("rather than dump all the documents
+    in the prompt, retrieve ..."), or its absolute is softened ("almost always helps")."""
+    if tuple(s.words[max(0, lo - 2): lo]) in (("rather", "than"), ("instead", "of")):
+        return True
+    return hi is not None and any(
+        s.words[i] in ABSOLUTES and s.words[i - 1] in _SOFTENERS
+        for i in range(max(1, lo), min(len(s.words), hi + 1)))
+
+
+_SOFTENERS = frozenset("almost nearly virtually".split())
 
 
 @dataclass
@@ -371,7 +386,8 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
             if _DISTANCE.search(s.text):
                 continue
             window = set(s.words[max(0, lo - 4): hi + 1])
-            if set(s.words[max(0, lo - 1): hi + 1]) & _CONTRAST - set(want):
+            if set(s.words[max(0, lo - 1): hi + 1]) & _CONTRAST - set(want) \
+                    or _rejected_before(s, lo, hi):
                 continue  # "Adam, unlike Newton's method, ..." does not say Adam is like it
             if _counterfactual(s, lo, hi, want):
                 continue  # "raise an error, because silently zipping would truncate the list"
@@ -564,6 +580,8 @@ def _literal_hit(phrasing: str, sents: list[Sentence]) -> ClaimHit | None:
             neg = _claim_words(phrasing)[1]
             if set(s.words[max(0, a - 4): b + 1]) & _COUNTERFACTUAL:
                 continue
+            if set(s.words[a: b + 1]) & _CONTRAST - set(want) or _rejected_before(s, a, b):
+                continue  # "embeddings are dense, unlike sparse one-hot vectors"
             if _negation_parity(s, a - 4, b) == neg and not _DISTANCE.search(s.text):
                 return ClaimHit(phrasing, s.text, 1.0)
     return None
