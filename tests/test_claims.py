@@ -16,6 +16,7 @@ from mockinterview.interviewer.base import AnswerContext
 from mockinterview.interviewer.claims import (
     _literal_hit,
     find_swapped_pairs,
+    find_wrong_misconceptions,
     match_claim,
     read_claims,
     relevant_pairs,
@@ -154,11 +155,41 @@ def test_rejected_hedged_or_other_claims_are_not_misconceptions(claim, text):
      "The probability the result is real is not what the p value gives you."),
     ("transfer learning always helps", "Transfer learning almost always helps."),
     ("embeddings are sparse vectors", "Embeddings are dense, unlike sparse vectors."),
+    # every word of a long phrasing: the one left out may be the one that makes it wrong
+    ("recall is true positives over everything predicted positive",
+     "Precision is true positives over everything we predicted positive, recall is true "
+     "positives over all the actual positives."),
+    # an opposite word inside the match
+    ("recall is true positives over true positives plus false positives",
+     "Recall is true positives over true positives plus false negatives, how many of the real "
+     "positives we caught."),
+    # a condition is not a statement
+    ("p value is the probability the null hypothesis is true",
+     "The p-value is the probability, assuming the null hypothesis is true, of seeing data at "
+     "least as extreme."),
+    # "sort" is a word unless it is "sort of"
+    ("sort the predictions and the labels",
+     "Accuracy is the fraction of positions where the prediction equals the label."),
 ])
 def test_rejections_before_or_after_the_claim_and_near_absolutes_are_read(claim, text):
     sents = sentences(text)
     assert match_claim(claim, sents, strict=True) is None
     assert _literal_hit(claim, sents) is None
+
+
+def test_a_phrasing_that_claims_nothing_absolute_is_not_read_as_a_false_absolute():
+    q = Question(id="tech-x", section="technical", text="How do you choose a regression metric?",
+                 roles=["ml-engineer"], levels=["mid"],
+                 key_points=[KeyPoint(id="mape", point="MAPE is scale-free", phrasings=["mape"])],
+                 misconceptions=[Misconception(claim="mape is fine when actual values are zero",
+                                               kind="absolute"),
+                                 Misconception(claim="mape always works", kind="absolute")])
+    right = ("MAPE is scale-free, but it explodes when actual values are near zero, and a 100 "
+             "percent error there means little.")
+    assert find_wrong_misconceptions(sentences(right), q)[:1] == []
+    wrong = find_wrong_misconceptions(sentences("Honestly MAPE basically always works, it is "
+                                                "a solved choice."), q)
+    assert [w.claim for w in wrong] == ["mape always works"]
 
 
 # ----------------------------------------------------------------------------- scoring
