@@ -49,6 +49,10 @@ def swapped(text: str, bank) -> list[str]:
      "pair:bagging-boosting"),
     ("Overfitting is caused by high bias.", "pair:underfitting-overfitting"),
     ("A type I error is a false negative.", "pair:type-i-ii-errors"),
+    # one side's name given as the other's, whatever follows
+    ("L1, which is ridge regression, adds lambda times the sum of squared weights.",
+     "pair:l1-l2"),
+    ("Then there is L2, also called lasso, which is what we used.", "pair:l1-l2"),
     ("The share of the actual positives that we catch is precision.", "pair:precision-recall"),
     ("Unsupervised learning uses labeled data.", "pair:supervised-unsupervised"),
     ("Unsupervised learning is when the model learns by trial and error from a reward signal.",
@@ -75,6 +79,8 @@ def test_a_term_bound_to_its_partners_definition_is_wrong(bank, text, pair):
     "data.",
     # a definition before a term of the other side, in another clause, does not bind to it
     "Both are sensitive to outliers, so I'd mention MAE as the robust alternative.",
+    "L1, which is lasso, zeroes weights; L2, which is ridge, shrinks them.",
+    "You can use L1 or ridge, whichever validates better.",
     "Chunks that are too large dilute the embedding, so add metadata filters and try hybrid "
     "search combining BM25 with dense embeddings.",
 ])

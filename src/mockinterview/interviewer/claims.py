@@ -725,6 +725,32 @@ def _occurrences(sent: Sentence, pairs: list[Pair]) -> list[_Occ]:
     return keep
 
 
+# words that say two names are one thing: "L1, which is ridge", "L2, also called lasso"
+_EQUATE = frozenset("which is are also called known as aka ie namely basically".split())
+_EQUATES = frozenset("is are called known aka ie namely".split())
+
+
+def _equated_terms(s: Sentence, pairs: list[Pair]) -> list[tuple[int, int, str, str]]:
+    """(pair, side named first, its term, the other side's term) for each sentence that names
+    one side's term as the other's: "L1, which is ridge regression, adds the squared weights"
+    swaps the names whatever definition follows."""
+    out = []
+    for pi, pair in enumerate(pairs):
+        found = []
+        for si, side in enumerate(pair.sides):
+            for t in _side_terms(side):
+                for a, b in _find_all(s.stems, _phrase(t), gap=0):
+                    if not (a > 0 and s.words[a - 1] in _OTHER_CONCEPT):
+                        found.append((a, b, si, t))
+        for _a1, b1, s1, t1 in found:
+            for a2, _b2, s2, t2 in found:
+                between = s.words[b1 + 1: a2]
+                if s2 != s1 and 1 <= len(between) <= 4 and set(between) <= _EQUATE \
+                        and set(between) & _EQUATES:
+                    out.append((pi, s1, t1, t2))
+    return out
+
+
 def find_swapped_pairs(sents: list[Sentence], pairs: list[Pair]) -> list[WrongClaim]:
     """Sentences that bind one side's term to the other side's definition.
 
@@ -737,6 +763,18 @@ def find_swapped_pairs(sents: list[Sentence], pairs: list[Pair]) -> list[WrongCl
     out: list[WrongClaim] = []
     seen: set[tuple[int, str]] = set()
     for s in sents:
+        if _DISTANCE.search(s.text):
+            continue
+        for pi, side, mine_t, theirs_t in _equated_terms(s, pairs):
+            if (pi, s.text) in seen:
+                continue
+            seen.add((pi, s.text))
+            pair = pairs[pi]
+            mine, theirs = pair.sides[side], pair.sides[1 - side]
+            out.append(WrongClaim(
+                "swapped", f"{mine_t} is {theirs_t}", s.text,
+                f"{mine.term} and {theirs.term} are different things: {mine.term} is "
+                f"{mine.defines[0]}, {theirs.term} is {theirs.defines[0]}", f"pair:{pair.id}"))
         occ = _occurrences(s, pairs)
         for d in (o for o in occ if o.kind == "def"):
             terms = [o for o in occ if o.kind == "term" and o.pair == d.pair]
