@@ -242,7 +242,8 @@ def _same_or_opposite(a: str, b: str) -> bool:
 
 
 def _lcs(want: tuple[str, ...], sent: Sentence, eq=None,
-         matched: list[int] | None = None) -> tuple[int, int, int]:
+         matched: list[int] | None = None,
+         positions: list[int] | None = None) -> tuple[int, int, int]:
     """Longest in-order match of the claim's stems among the sentence's content words.
     Returns (matched, first word index, last word index) of one best alignment; with
     ``eq=_same_or_opposite`` antonyms count as matches (see :func:`_opposed`). ``matched``, when
@@ -265,10 +266,14 @@ def _lcs(want: tuple[str, ...], sent: Sentence, eq=None,
     first = last = -1
     if matched is not None:
         matched.clear()
+    if positions is not None:
+        positions.clear()
     while i < n and j < m:
         if eq(want[i], cs[j]) and dp[i][j] == 1 + dp[i + 1][j + 1]:
             if matched is not None:
                 matched.append(i)
+            if positions is not None:
+                positions.append(pos[j])
             if first < 0:
                 first = pos[j]
             last = pos[j]
@@ -378,7 +383,8 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
         if len(s.content) < need:
             continue
         aligned: list[int] = []
-        got, lo, hi = _lcs(want, s, matched=aligned)
+        used: list[int] = []
+        got, lo, hi = _lcs(want, s, matched=aligned, positions=used)
         if got < need or lo < 0:
             continue
         if topic and not strict:
@@ -393,7 +399,8 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
         if strict:
             if set(s.words[lo: hi + 1]) & _CONDITIONAL - set(claim.lower().split()):
                 continue  # "the probability, assuming the null is true, of ..." is conditional
-            if any(opposite(s.stems[i], w) for i in s.content if lo <= i <= hi for w in want):
+            if any(opposite(s.stems[i], w) for i in s.content if lo <= i <= hi
+                   and i not in used for w in want):
                 continue  # "true positives plus false negatives" is not "... false positives"
             inside = sum(1 for i in s.content if lo <= i <= hi and s.words[i] not in NEGATIONS)
             if inside - got > max(1, n // 3):
