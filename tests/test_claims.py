@@ -181,6 +181,9 @@ def test_rejected_hedged_or_other_claims_are_not_misconceptions(claim, text):
     ("p value is the probability the null hypothesis is true",
      "The p-value is the probability, assuming the null hypothesis is true, of seeing data at "
      "least as extreme."),
+    # a supposition is not a proposal
+    ("tune the hyperparameters on the test set",
+     "If you tune the hyperparameters on the test set, the score is optimistic."),
     # "sort" is a word unless it is "sort of"
     ("sort the predictions and the labels",
      "Accuracy is the fraction of positions where the prediction equals the label."),

@@ -330,6 +330,8 @@ _DISTANCE = re.compile(r"\b(?:myth|misconception|mistake|misunderstanding|people
                        re.IGNORECASE)
 
 
+# a supposition just before a claim ("if you tune on the test set, ...")
+_SUPPOSE = frozenset("if assuming suppose supposing".split())
 # words that make what follows a condition, not a statement
 _CONDITIONAL = frozenset("assuming given if under conditional suppose supposing".split())
 
@@ -397,8 +399,10 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
         if strict and (hi - lo > 2 * n + 2 or s.chunk[hi] - s.chunk[lo] > 1):
             continue  # a wrong claim is said in one breath, not assembled from two clauses
         if strict:
-            if set(s.words[lo: hi + 1]) & _CONDITIONAL - set(claim.lower().split()):
-                continue  # "the probability, assuming the null is true, of ..." is conditional
+            if set(s.words[lo: hi + 1]) & _CONDITIONAL - set(claim.lower().split()) \
+                    or set(s.words[max(0, lo - 3): lo]) & _SUPPOSE - set(claim.lower().split()):
+                continue  # "the probability, assuming the null is true, of ..." is conditional;
+                # "if you tune on the test set, you overfit it" supposes, it does not propose
             if any(opposite(s.stems[i], w) for i in s.content if lo <= i <= hi
                    and i not in used for w in want):
                 continue  # "true positives plus false negatives" is not "... false positives"
@@ -461,7 +465,7 @@ def contradicts(claim: str, sents: list[Sentence]) -> ClaimHit | None:
         got, flips, lo, hi = _opposed(want, s)
         if got < need or lo < 0 or hi - lo > 2 * n + 2 or s.chunk[hi] - s.chunk[lo] > 1:
             continue
-        if _DISTANCE.search(s.text) or set(s.words[lo:hi + 1]) & _CONTRAST:
+        if _DISTANCE.search(s.text) or set(s.words[lo:hi + 1]) & (_CONTRAST | _CONDITIONAL):
             continue
         parity = (_negation_parity(s, lo - 4, hi, lo) + flips) % 2
         if flips <= 1 and parity != neg:
