@@ -89,7 +89,7 @@ _CLAIM_SYNONYMS: list[tuple[str, ...]] = [
     ("complex", "flexible", "expressive", "powerful"),
     ("sequential", "sequentially", "order", "serial", "serially", "one after another"),
     ("parallel", "independently", "independent"),
-    ("model", "classifier", "network", "estimator", "learner", "predictor"),
+    ("model", "classifier", "network", "estimator", "predictor"),
     ("sqrt", "square root", "root"),
     ("dimension", "dimensionality", "dim", "size"),
     ("probability", "chance"),
@@ -615,7 +615,9 @@ def _literal_hit(phrasing: str, sents: list[Sentence]) -> ClaimHit | None:
             neg = _claim_words(phrasing)[1]
             if set(s.words[max(0, a - 4): b + 1]) & _COUNTERFACTUAL:
                 continue
-            if set(s.words[a: b + 1]) & (_CONTRAST | _CONDITIONAL) - set(normalize(phrasing)) \
+            own = set(normalize(phrasing))
+            if set(s.words[a: b + 1]) & (_CONTRAST | _CONDITIONAL) - own \
+                    or set(s.words[max(0, a - 3): a]) & _SUPPOSE - own \
                     or _rejected_before(s, a, b):
                 continue  # "embeddings are dense, unlike sparse one-hot vectors"
             if _negation_parity(s, a - 4, b) == neg and not _DISTANCE.search(s.text):
