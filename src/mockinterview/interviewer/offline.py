@@ -135,7 +135,10 @@ def on_topic_vocabulary(text: str, q: Question, tokens: Tokens) -> int:
 # one named: 0.7), 3 the core. Was 0.8 / 0.6: grade-3 answers stating 3 of 5 claims got 4 (12 of
 # 27 on tune + heldout-2). Honest exact agreement at 0.85 / 0.65 (was): graded 80% (77%),
 # heldout 80% (80%), tune 81% (79%), heldout-2 81% (74%); grade-5 answers given 5 unchanged.
-LEVEL_SHARES = ((5, 0.85), (4, 0.65), (3, 0.4), (2, 0.2))
+# With the bank's claims about doubled (stop 23), 4 at 0.7 and 3 at 0.45 (was 0.65 / 0.4):
+# honest exact graded 75% (77%), heldout 80% (75%), tune 80% (79%), heldout-2 89% (85%),
+# heldout-3 66% (64%), grade-5 answers given 5 unchanged.
+LEVEL_SHARES = ((5, 0.85), (4, 0.7), (3, 0.45), (2, 0.2))
 
 
 def _level_from_share(share: float) -> int:
