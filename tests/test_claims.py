@@ -184,6 +184,11 @@ def test_rejected_hedged_or_other_claims_are_not_misconceptions(claim, text):
     # a supposition is not a proposal
     ("tune the hyperparameters on the test set",
      "If you tune the hyperparameters on the test set, the score is optimistic."),
+    # what the answer avoids, and a bug named as one
+    ("skip queries with no relevant result",
+     "Skip queries with no relevant result would inflate MRR, so they stay in."),
+    ("check for nan with equals",
+     "A common bug is to check for NaN with equals, which is always false."),
     # "sort" is a word unless it is "sort of"
     ("sort the predictions and the labels",
      "Accuracy is the fraction of positions where the prediction equals the label."),

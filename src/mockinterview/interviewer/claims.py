@@ -315,6 +315,8 @@ def _counterfactual(s: Sentence, lo: int, hi: int, want: tuple[str, ...]) -> boo
     word just before or inside it that is not one of the claim's own words ("a system prompt
     prevents injection" states the claim) and not a proposal ("I would ...")."""
     own = set(want)
+    if "would" in s.words[hi + 1: hi + 3] and "would" not in own:
+        return True  # "dropping queries without hits would inflate MRR" names what it avoids
     for i in range(max(0, lo - 4), hi + 1):
         w = s.words[i]
         if w not in _COUNTERFACTUAL or stem(w) in own or w in own:
@@ -325,7 +327,7 @@ def _counterfactual(s: Sentence, lo: int, hi: int, want: tuple[str, ...]) -> boo
     return False
 _DISTANCE = re.compile(r"\b(?:myth|misconception|mistake|misunderstanding|people (?:often )?"
                        r"(?:think|believe|say)|it'?s wrong|is wrong|wrong to|incorrect|false that|"
-                       r"not true|a common error|contrary to|not what|isn'?t what|not how|"
+                       r"not true|a common error|a common bug|pitfall|contrary to|not what|isn'?t what|not how|"
                        r"isn'?t how)\b",
                        re.IGNORECASE)
 
