@@ -327,8 +327,8 @@ def _counterfactual(s: Sentence, lo: int, hi: int, want: tuple[str, ...]) -> boo
     return False
 _DISTANCE = re.compile(r"\b(?:myth|misconception|mistake|misunderstanding|people (?:often )?"
                        r"(?:think|believe|say)|it'?s wrong|is wrong|wrong to|incorrect|false that|"
-                       r"not true|a common error|a common bug|pitfall|contrary to|not what|isn'?t what|not how|"
-                       r"isn'?t how)\b",
+                       r"not true|a common error|a common bug|pitfall|contrary to|not what|"
+                       r"isn'?t what|not how|isn'?t how)\b",
                        re.IGNORECASE)
 
 
@@ -615,7 +615,8 @@ def _literal_hit(phrasing: str, sents: list[Sentence]) -> ClaimHit | None:
     for s in sents:
         for a, b in _find_all(s.stems, want, gap=2):
             neg = _claim_words(phrasing)[1]
-            if set(s.words[max(0, a - 4): b + 1]) & _COUNTERFACTUAL:
+            if set(s.words[max(0, a - 4): b + 1]) & _COUNTERFACTUAL \
+                    or "would" in s.words[b + 1: b + 3]:
                 continue
             own = set(normalize(phrasing))
             if set(s.words[a: b + 1]) & (_CONTRAST | _CONDITIONAL) - own \
