@@ -142,6 +142,13 @@ def test_a_misconception_said_as_is_is_found(claim, text):
     assert match_claim(claim, sentences(text), strict=True) is not None
 
 
+def test_a_claim_after_a_negated_clause_is_read_in_its_own_clause():
+    text = "At inference it doesn't use the batch statistics, it uses the running averages instead."
+    assert match_claim("uses the running averages of the statistics at inference",
+                       sentences(text)) is not None
+    assert match_claim("uses the batch statistics at inference", sentences(text)) is None
+
+
 @pytest.mark.parametrize("claim,text", [
     ("a larger ef search lowers recall", "Raising ef search lowers the recall."),
     ("more trees make a random forest overfit", "More trees make the random forest overfit."),

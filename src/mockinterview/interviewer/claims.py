@@ -351,6 +351,19 @@ def _rejected_before(s: Sentence, lo: int, hi: int | None = None) -> bool:
 _SOFTENERS = frozenset("almost nearly virtually".split())
 
 
+def _clauses(s: Sentence) -> list[Sentence]:
+    """The sentence, and its tail after each comma-separated part holding a negation: the
+    alignment takes a word's first occurrence, so "it doesn't use the batch statistics, it uses
+    running averages" would otherwise read the running-averages claim inside the negated part."""
+    out = [s]
+    negated = sorted({s.chunk[i] for i, w in enumerate(s.words) if w in NEGATIONS})
+    for c in negated:
+        tail = [i for i in s.content if s.chunk[i] > c]
+        if tail and len(tail) < len(s.content):
+            out.append(Sentence(s.text, s.words, s.stems, tail, s.chunk))
+    return out
+
+
 @dataclass
 class ClaimHit:
     claim: str
@@ -383,7 +396,7 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
     else:
         need = min(n, max(LENIENT_MIN, math.ceil(LENIENT_SHARE * n)))
     best: ClaimHit | None = None
-    for s in sents:
+    for s in (t for whole in sents for t in _clauses(whole)):
         if len(s.content) < need:
             continue
         aligned: list[int] = []
