@@ -134,6 +134,8 @@ class Sentence:
     stems: list[str]
     content: list[int]  # indices of content words (for claim matching)
     chunk: list[int] = field(default_factory=list)  # comma-separated part of each word
+    # the sentence after each comma-separated part holding a negation (see :func:`_clauses`)
+    tails: list[Sentence] = field(default_factory=list)
 
 
 def sentences(text: str) -> list[Sentence]:
@@ -152,7 +154,9 @@ def sentences(text: str) -> list[Sentence]:
         stems = [stem(w) for w in words]
         content = [i for i, w in enumerate(words)
                    if w not in CLAIM_STOP and _kept(w) and not _filler(words, i)]
-        out.append(Sentence(raw, words, stems, content, chunk))
+        sent = Sentence(raw, words, stems, content, chunk)
+        sent.tails = _clauses(sent)
+        out.append(sent)
     return out
 
 
@@ -315,8 +319,6 @@ def _counterfactual(s: Sentence, lo: int, hi: int, want: tuple[str, ...]) -> boo
     word just before or inside it that is not one of the claim's own words ("a system prompt
     prevents injection" states the claim) and not a proposal ("I would ...")."""
     own = set(want)
-    if "would" in s.words[hi + 1: hi + 3] and "would" not in own:
-        return True  # "dropping queries without hits would inflate MRR" names what it avoids
     for i in range(max(0, lo - 4), hi + 1):
         w = s.words[i]
         if w not in _COUNTERFACTUAL or stem(w) in own or w in own:
@@ -338,24 +340,29 @@ _SUPPOSE = frozenset("if assuming suppose supposing".split())
 _CONDITIONAL = frozenset("assuming given if under conditional suppose supposing".split())
 
 
-def _rejected_before(s: Sentence, lo: int, hi: int | None = None) -> bool:
-    """The claim follows "rather than" or "instead of" ("rather than dump all the documents
-    in the prompt, retrieve ..."), or its absolute is softened ("almost always helps")."""
+def _not_asserted(s: Sentence, lo: int, hi: int, own: set[str]) -> bool:
+    """Words lo..hi are said but not asserted: as a condition ("the probability, assuming the
+    null is true, of ..."), a supposition ("if you tune on the test set, ..."), after "rather
+    than" or "instead of", softened ("almost always helps"), or as what the answer avoids ("X
+    would inflate MRR"). ``own``: the claim's own words, which never count against it."""
+    if set(s.words[lo: hi + 1]) & _CONDITIONAL - own \
+            or set(s.words[max(0, lo - 3): lo]) & _SUPPOSE - own \
+            or "would" in s.words[hi + 1: hi + 3] and "would" not in own:
+        return True
     if tuple(s.words[max(0, lo - 2): lo]) in (("rather", "than"), ("instead", "of")):
         return True
-    return hi is not None and any(
-        s.words[i] in ABSOLUTES and s.words[i - 1] in _SOFTENERS
-        for i in range(max(1, lo), min(len(s.words), hi + 1)))
+    return any(s.words[i] in ABSOLUTES and s.words[i - 1] in _SOFTENERS
+               for i in range(max(1, lo), min(len(s.words), hi + 1)))
 
 
 _SOFTENERS = frozenset("almost nearly virtually".split())
 
 
 def _clauses(s: Sentence) -> list[Sentence]:
-    """The sentence, and its tail after each comma-separated part holding a negation: the
-    alignment takes a word's first occurrence, so "it doesn't use the batch statistics, it uses
-    running averages" would otherwise read the running-averages claim inside the negated part."""
-    out = [s]
+    """The sentence's tails after each comma-separated part holding a negation: the alignment
+    takes a word's first occurrence, so "it doesn't use the batch statistics, it uses running
+    averages" would otherwise read the running-averages claim inside the negated part."""
+    out: list[Sentence] = []
     negated = sorted({s.chunk[i] for i, w in enumerate(s.words) if w in NEGATIONS})
     for c in negated:
         tail = [i for i in s.content if s.chunk[i] > c]
@@ -395,8 +402,9 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
         need = n
     else:
         need = min(n, max(LENIENT_MIN, math.ceil(LENIENT_SHARE * n)))
+    own_words = set(normalize(claim))
     best: ClaimHit | None = None
-    for s in (t for whole in sents for t in _clauses(whole)):
+    for s in (t for whole in sents for t in (whole, *whole.tails)):
         if len(s.content) < need:
             continue
         aligned: list[int] = []
@@ -414,10 +422,8 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
         if strict and (hi - lo > 2 * n + 2 or s.chunk[hi] - s.chunk[lo] > 1):
             continue  # a wrong claim is said in one breath, not assembled from two clauses
         if strict:
-            if set(s.words[lo: hi + 1]) & _CONDITIONAL - set(claim.lower().split()) \
-                    or set(s.words[max(0, lo - 3): lo]) & _SUPPOSE - set(claim.lower().split()):
-                continue  # "the probability, assuming the null is true, of ..." is conditional;
-                # "if you tune on the test set, you overfit it" supposes, it does not propose
+            if _not_asserted(s, lo, hi, own_words):
+                continue
             if any(opposite(s.stems[i], w) for i in s.content if lo <= i <= hi
                    and i not in used for w in want):
                 continue  # "true positives plus false negatives" is not "... false positives"
@@ -430,8 +436,7 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
             if _DISTANCE.search(s.text):
                 continue
             window = set(s.words[max(0, lo - 4): hi + 1])
-            if set(s.words[max(0, lo - 1): hi + 1]) & _CONTRAST - set(want) \
-                    or _rejected_before(s, lo, hi):
+            if set(s.words[max(0, lo - 1): hi + 1]) & _CONTRAST - set(want):
                 continue  # "Adam, unlike Newton's method, ..." does not say Adam is like it
             if _counterfactual(s, lo, hi, want):
                 continue  # "raise an error, because silently zipping would truncate the list"
@@ -625,16 +630,13 @@ def _literal_hit(phrasing: str, sents: list[Sentence]) -> ClaimHit | None:
     want = _phrase(phrasing)
     if len(want) < 2:
         return None
+    neg = _claim_words(phrasing)[1]
+    own = set(normalize(phrasing))
     for s in sents:
         for a, b in _find_all(s.stems, want, gap=2):
-            neg = _claim_words(phrasing)[1]
-            if set(s.words[max(0, a - 4): b + 1]) & _COUNTERFACTUAL \
-                    or "would" in s.words[b + 1: b + 3]:
+            if set(s.words[max(0, a - 4): b + 1]) & _COUNTERFACTUAL:
                 continue
-            own = set(normalize(phrasing))
-            if set(s.words[a: b + 1]) & (_CONTRAST | _CONDITIONAL) - own \
-                    or set(s.words[max(0, a - 3): a]) & _SUPPOSE - own \
-                    or _rejected_before(s, a, b):
+            if set(s.words[a: b + 1]) & _CONTRAST - own or _not_asserted(s, a, b, own):
                 continue  # "embeddings are dense, unlike sparse one-hot vectors"
             if _negation_parity(s, a - 4, b) == neg and not _DISTANCE.search(s.text):
                 return ClaimHit(phrasing, s.text, 1.0)
@@ -721,7 +723,8 @@ def _side_terms(side: PairSide) -> list[str]:
     return [side.term, *side.aliases]
 
 
-def _occurrences(sent: Sentence, pairs: list[Pair]) -> list[_Occ]:
+def _raw_occurrences(sent: Sentence, pairs: list[Pair]) -> list[_Occ]:
+    """Every term and definition of every pair in the sentence, nested ones included."""
     occ: list[_Occ] = []
     for pi, pair in enumerate(pairs):
         for si, side in enumerate(pair.sides):
@@ -733,8 +736,12 @@ def _occurrences(sent: Sentence, pairs: list[Pair]) -> list[_Occ]:
             for d in side.defines:
                 for a, b in _find_all(sent.stems, _phrase(d), gap=1):
                     occ.append(_Occ(a, b, pi, si, "def", d))
-    # a shorter occurrence inside a longer one is part of it ("encoder" in "cross-encoder",
-    # "labels" in "without labels")
+    return occ
+
+
+def _occurrences(occ: list[_Occ]) -> list[_Occ]:
+    """The occurrences that can bind: a shorter occurrence inside a longer one is part of it
+    ("encoder" in "cross-encoder", "labels" in "without labels")."""
     keep = []
     for o in occ:
         inside = any(p is not o and p.start <= o.start and o.end <= p.end
@@ -759,24 +766,18 @@ _EQUATE = frozenset("which is are also called known as aka ie namely basically".
 _EQUATES = frozenset("is are called known aka ie namely".split())
 
 
-def _equated_terms(s: Sentence, pairs: list[Pair]) -> list[tuple[int, int, str, str]]:
-    """(pair, side named first, its term, the other side's term) for each sentence that names
-    one side's term as the other's: "L1, which is ridge regression, adds the squared weights"
-    swaps the names whatever definition follows."""
+def _equated_terms(s: Sentence, occ: list[_Occ]) -> list[tuple[int, int, str, str]]:
+    """(pair, side named first, its term, the other side's term) for each place the sentence
+    names one side's term as the other's: "L1, which is ridge regression, adds the squared
+    weights" swaps the names whatever definition follows. ``occ``: :func:`_raw_occurrences`."""
+    terms = [o for o in occ if o.kind == "term"]
     out = []
-    for pi, pair in enumerate(pairs):
-        found = []
-        for si, side in enumerate(pair.sides):
-            for t in _side_terms(side):
-                for a, b in _find_all(s.stems, _phrase(t), gap=0):
-                    if not (a > 0 and s.words[a - 1] in _OTHER_CONCEPT):
-                        found.append((a, b, si, t))
-        for _a1, b1, s1, t1 in found:
-            for a2, _b2, s2, t2 in found:
-                between = s.words[b1 + 1: a2]
-                if s2 != s1 and 1 <= len(between) <= 4 and set(between) <= _EQUATE \
-                        and set(between) & _EQUATES:
-                    out.append((pi, s1, t1, t2))
+    for o1 in terms:
+        for o2 in terms:
+            between = s.words[o1.end + 1: o2.start]
+            if o2.pair == o1.pair and o2.side != o1.side and 1 <= len(between) <= 4 \
+                    and set(between) <= _EQUATE and set(between) & _EQUATES:
+                out.append((o1.pair, o1.side, o1.text, o2.text))
     return out
 
 
@@ -794,7 +795,8 @@ def find_swapped_pairs(sents: list[Sentence], pairs: list[Pair]) -> list[WrongCl
     for s in sents:
         if _DISTANCE.search(s.text):
             continue
-        for pi, side, mine_t, theirs_t in _equated_terms(s, pairs):
+        raw = _raw_occurrences(s, pairs)
+        for pi, side, mine_t, theirs_t in _equated_terms(s, raw):
             if (pi, s.text) in seen:
                 continue
             seen.add((pi, s.text))
@@ -804,7 +806,7 @@ def find_swapped_pairs(sents: list[Sentence], pairs: list[Pair]) -> list[WrongCl
                 "swapped", f"{mine_t} is {theirs_t}", s.text,
                 f"{mine.term} and {theirs.term} are different things: {mine.term} is "
                 f"{mine.defines[0]}, {theirs.term} is {theirs.defines[0]}", f"pair:{pair.id}"))
-        occ = _occurrences(s, pairs)
+        occ = _occurrences(raw)
         for d in (o for o in occ if o.kind == "def"):
             terms = [o for o in occ if o.kind == "term" and o.pair == d.pair]
             if not terms:
