@@ -57,6 +57,16 @@ def swapped(text: str, bank) -> list[str]:
     ("Unsupervised learning uses labeled data.", "pair:supervised-unsupervised"),
     ("Unsupervised learning is when the model learns by trial and error from a reward signal.",
      "pair:unsupervised-reinforcement"),
+    # the partner's term right after the definition starts the next clause, it does not own it
+    ("The later layers learn the generic stuff like edges and textures, while the early layers "
+     "hold the concepts of the original task.", "pair:early-late-layers"),
+    # an apposition: the term before the comma is the subject of what follows
+    ("IVF, the inverted file, compresses each vector into short codebook codes.", "pair:ivf-pq"),
+    # a verb that is no linking word, close behind its term in one clause
+    ("The later layers zoom in on fine details like edges and textures.",
+     "pair:early-late-layers"),
+    ("Tanh is the one that goes from zero to one, so we use it for output probabilities.",
+     "pair:sigmoid-tanh"),
 ])
 def test_a_term_bound_to_its_partners_definition_is_wrong(bank, text, pair):
     assert pair in swapped(text, bank)
@@ -140,6 +150,15 @@ def test_claims_are_matched_by_content_words_in_order(claim, text, stated):
 ])
 def test_a_misconception_said_as_is_is_found(claim, text):
     assert match_claim(claim, sentences(text), strict=True) is not None
+
+
+def test_a_name_with_a_word_inside_it_is_another_name(bank):
+    """"missing completely at random" is MCAR's definition, not a misconception about MAR."""
+    q = bank.questions["tech-missing-data"]
+    right = "Missing completely at random means missingness is independent of everything."
+    assert find_wrong_misconceptions(sentences(right), q) == []
+    wrong = "Missing at random means missingness is independent of everything."
+    assert find_wrong_misconceptions(sentences(wrong), q) != []
 
 
 def test_a_claim_after_a_negated_clause_is_read_in_its_own_clause():
