@@ -435,3 +435,28 @@ def _absolute_question() -> Question:
 def test_a_false_absolute_said_as_a_solved_problem(text, found):
     report = read_claims(text, _absolute_question())
     assert bool(report.wrong) is found, report.wrong
+
+
+def _hallucination_question() -> Question:
+    return Question(
+        id="t-rag", section="technical", text="When would you use RAG rather than fine-tuning?",
+        roles=["ml-engineer"], levels=["mid"],
+        key_points=[KeyPoint(id="grounding", point="RAG grounds answers; it reduces but does not "
+                             "remove hallucination.", phrasings=["grounding"])],
+        misconceptions=[Misconception(kind="absolute", claim="RAG eliminates hallucinations",
+                                      phrasings=["with rag the model cannot hallucinate"])])
+
+
+@pytest.mark.parametrize("text,found", [
+    # an absolute said as "can't", the question's own name far before it
+    ("A big plus of RAG is that since the model is grounded in the retrieved documents, it "
+     "simply can't hallucinate.", True),
+    # "can't reliably", "can't always": admits that it sometimes does
+    ("With RAG the model still can't always avoid it: the model can hallucinate when retrieval "
+     "misses.", False),
+    ("Even grounded, the model can't reliably avoid it, so it can still hallucinate.", False),
+    ("RAG doesn't mean the model can't hallucinate.", False),
+])
+def test_a_false_absolute_said_with_cannot(text, found):
+    report = read_claims(text, _hallucination_question())
+    assert bool(report.wrong) is found, report.wrong

@@ -330,7 +330,9 @@ def _counterfactual(s: Sentence, lo: int, hi: int, want: tuple[str, ...]) -> boo
 _DISTANCE = re.compile(r"\b(?:myth|misconception|mistake|misunderstanding|people (?:often )?"
                        r"(?:think|believe|say)|it'?s wrong|is wrong|wrong to|incorrect|false that|"
                        r"not true|a common error|a common bug|pitfall|contrary to|not what|"
-                       r"isn'?t what|not how|isn'?t how)\b",
+                       r"isn'?t what|not how|isn'?t how|(?:people|candidates|everyone) "
+                       r"(?:often |usually |sometimes )?(?:get|gets|got) (?:this |it |that )?wrong|"
+                       r"people (?:often )?assume|naively)\b",
                        re.IGNORECASE)
 
 
@@ -584,7 +586,10 @@ def _misconception_hit(sents: list[Sentence], m: Misconception,
 _ABSOLUTE_MARKERS = re.compile(
     r"\b(?:always|guarantee[sd]?|eliminat\w*|solved|by construction|exactly the same|"
     r"fully|completely (?:prevents?|removes?|stops?|solves?|eliminates?|safe)|100 percent|"
-    r"zero risk|no need to|don't need to|do not need to|doesn't need to)\b", re.IGNORECASE)
+    r"zero risk|no need to|don't need to|do not need to|doesn't need to|impossible|"
+    # "it simply can't hallucinate"; "can't reliably separate ..." admits it sometimes can
+    r"(?:can'?t|cannot|never)(?!\s+(?:reliably|always|fully|completely|entirely|perfectly|"
+    r"totally|quite|really|be sure)\b))\b", re.IGNORECASE)
 
 
 _SOLVE_GROUP = _CLAIM_SYN[stem("prevent")]
