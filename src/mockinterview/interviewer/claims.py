@@ -661,7 +661,8 @@ def _literal_hit(phrasing: str, sents: list[Sentence]) -> ClaimHit | None:
                            if same_word(s.stems[i], want[1])), a + 1)
             if any(w not in CLAIM_STOP for w in s.words[a + 1: second]):
                 continue  # "missing completely at random" is not "missing at random"
-            if set(s.words[a: b + 1]) & _CONTRAST - own or _not_asserted(s, a, b, own):
+            if set(s.words[max(0, a - 1): b + 1]) & _CONTRAST - own or \
+                    _not_asserted(s, a, b, own):
                 continue  # "embeddings are dense, unlike sparse one-hot vectors"
             if _negation_parity(s, a - 4, b) == neg and not _DISTANCE.search(s.text):
                 return ClaimHit(phrasing, s.text, 1.0)
