@@ -404,7 +404,7 @@ def match_claim(claim: str, sents: list[Sentence], strict: bool = False,
         need = n
     else:
         need = min(n, max(LENIENT_MIN, math.ceil(LENIENT_SHARE * n)))
-    own_words = set(normalize(claim))
+    own_words = set(normalize(claim)) if strict else set()
     best: ClaimHit | None = None
     for s in (t for whole in sents for t in (whole, *whole.tails)):
         if len(s.content) < need:
