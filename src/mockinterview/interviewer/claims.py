@@ -18,8 +18,8 @@ bag of words across sentences rewards an answer that names every term in the wro
 is exactly the confidently wrong answer this module exists to catch.
 
 Reading one answer against its question's claims, misconceptions and the 92 pairs takes about
-60 ms (62 ms mean over the technical, coding and design answers of tune + graded, 2 shared cores,
-with the stop-24 bank of 10,135 phrasings and 5,121 claims). On honest answers the share of key
+60 ms (61 ms mean over the technical, coding and design answers of tune + graded, 2 shared cores,
+with the stop-24 bank of 10,133 phrasings and 5,121 claims). On honest answers the share of key
 points stated rises with the coach's grade (0.00, 0.07, 0.44, 0.79, 0.95 for grades 1-5 on tune +
 graded). On heldout-5, never tuned on, wrong claims are found in 10 of its 48 adversarial answers
 (9 with the stop-23 bank) and in 4 of its 120 honest answers of grade 2 or more; the tuning-side
