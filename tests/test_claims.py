@@ -67,6 +67,8 @@ def swapped(text: str, bank) -> list[str]:
      "pair:early-late-layers"),
     ("Tanh is the one that goes from zero to one, so we use it for output probabilities.",
      "pair:sigmoid-tanh"),
+    # a pronoun goes on about the same subject: no subject of its own
+    ("L2, it's the one that drives the weights to exactly zero.", "pair:l1-l2"),
 ])
 def test_a_term_bound_to_its_partners_definition_is_wrong(bank, text, pair):
     assert pair in swapped(text, bank)
@@ -93,6 +95,9 @@ def test_a_term_bound_to_its_partners_definition_is_wrong(bank, text, pair):
     "You can use L1 or ridge, whichever validates better.",
     "Chunks that are too large dilute the embedding, so add metadata filters and try hybrid "
     "search combining BM25 with dense embeddings.",
+    # the comma-part after the term has a subject of its own before its link word
+    "I'd use L2 as a robust default, and elastic net when I want sparsity with correlated "
+    "features.",
 ])
 def test_right_statements_and_rejections_are_not_swaps(bank, text):
     assert swapped(text, bank) == []
@@ -215,6 +220,12 @@ def test_rejected_hedged_or_other_claims_are_not_misconceptions(claim, text):
      "Skip queries with no relevant result would inflate MRR, so they stay in."),
     ("check for nan with equals",
      "A common bug is to check for NaN with equals, which is always false."),
+    # a list of bugs names errors; a claim as the subject of a sentence is talked about
+    ("apply softmax before crossentropyloss",
+     "Typical bugs: forgetting zero_grad, or you apply softmax before CrossEntropyLoss."),
+    ("there is a 95% probability the parameter is in the interval",
+     "Saying there is a 95% probability the parameter is in the interval is a Bayesian "
+     "statement, which a credible interval makes."),
     # "sort" is a word unless it is "sort of"
     ("sort the predictions and the labels",
      "Accuracy is the fraction of positions where the prediction equals the label."),

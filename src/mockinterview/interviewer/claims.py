@@ -332,7 +332,13 @@ _DISTANCE = re.compile(r"\b(?:myth|misconception|mistake|misunderstanding|people
                        r"not true|a common error|a common bug|pitfall|contrary to|not what|"
                        r"isn'?t what|not how|isn'?t how|(?:people|candidates|everyone) "
                        r"(?:often |usually |sometimes )?(?:get|gets|got) (?:this |it |that )?wrong|"
-                       r"people (?:often )?assume|naively)\b",
+                       r"people (?:often )?assume|naively|"
+                       # a list of bugs names errors ("typical bugs: ..., a softmax before
+                       # CrossEntropyLoss"); a claim as the subject is talked about, not made
+                       # ("saying there's a 95% probability ... is a Bayesian statement")
+                       r"(?:typical|common|classic|usual|frequent|subtle|silent) "
+                       r"(?:bugs?|culprits?|errors?|mistakes?)|bugs? (?:like|such as|include)|"
+                       r"(?:^|[;:,] ?)(?:saying|claiming)|the (?:idea|claim|belief|notion) that)\b",
                        re.IGNORECASE)
 
 
@@ -808,6 +814,30 @@ def _equated_terms(s: Sentence, occ: list[_Occ]) -> list[tuple[int, int, str, st
     return out
 
 
+_PRONOUNS = frozenset("i you we it they he she this that one".split())
+
+
+def _own_subject(s: Sentence, lo: int, d_start: int) -> bool:
+    """The definition's comma-separated part has a subject of its own between the term's part
+    and its link word: "L2 as a robust default, and elastic net when I want sparsity" says
+    sparsity of elastic net, not of L2 (a grade-5 answer of heldout-5 was flagged for it).
+    The part must open (after "and", "or") with a content word, not a pronoun or a function word,
+    and hold two content words before the link word."""
+    part = s.chunk[d_start]
+    if s.chunk[lo] == part:
+        return False
+    idx = [i for i in range(lo, d_start) if s.chunk[i] == part]
+    link = next((i for i in idx if s.words[i] in _LINK), None)
+    if link is None:
+        return False
+    words = [s.words[i] for i in idx if i < link and s.words[i] not in _LIST]
+    # "..., it's a second-order optimiser that uses the Hessian" goes on about the same subject
+    if not words or words[0] in _PRONOUNS or words[0] in CLAIM_STOP:
+        return False
+    return sum(1 for i in idx if i < link and i in set(s.content)
+               and s.words[i] not in _PRONOUNS and s.words[i] not in _LIST) >= 2
+
+
 def find_swapped_pairs(sents: list[Sentence], pairs: list[Pair]) -> list[WrongClaim]:
     """Sentences that bind one side's term to the other side's definition.
 
@@ -866,6 +896,8 @@ def find_swapped_pairs(sents: list[Sentence], pairs: list[Pair]) -> list[WrongCl
             same_part = same_part or (not between and t.end < d.start
                                       and s.chunk[d.start] - s.chunk[t.end] == 1)
             if not set(between) & _LINK and not same_part:
+                continue
+            if t.end < d.start and _own_subject(s, lo, d.start):
                 continue
             if t.start > d.end and (s.chunk[t.start] != s.chunk[d.start]
                                     or not set(between) & _NAMES):

@@ -69,6 +69,13 @@ _PAST = re.compile(r"\b(?:was|were|had|\w{2,}ed|built|ran|wrote|made|took|got|be
 # introduction answers tell stories, and their scoring is left as it was
 CLAIM_SECTIONS = ("technical", "coding", "system_design")
 NAMED_CREDIT = 0.5  # a key point named, its claim not stated (0.25 and 0.5 tied on tune.jsonl)
+# the same for a coding answer: a spoken walk-through names its steps ("a dict of counts, then a
+# heap of size k") and rarely words their precise claims as the bank does; on the tuning-side
+# coding answers lenient coverage separates grades 4 and 5 (0.67 / 0.89) better than stated
+# claims do (0.59 / 0.73). At 0.75 (was 0.5): grade-5 answers given 5 on heldout-3 45 of 54 (43),
+# heldout-4 34 of 41 (33), heldout-5 40 of 48 (37), honest Spearman 0.852 / 0.819 / 0.863 (0.827 /
+# 0.810 / 0.829); tune, graded and heldout-2 unchanged; 1.0 scored the same as 0.75
+NAMED_CREDIT_CODING = 0.75
 # level 5 for content needs depth signals of at least this much (precise claims counting): on
 # tune.jsonl 7 gave exact agreement 62% (0: 59%, 8: 61% with 6 grade-5 answers lost to 4); with
 # the 0.85 / 0.65 levels, 6 gives grade-5 answers 5 in 72 of 75 (tune + heldout-2; 7: 69) and
@@ -95,15 +102,16 @@ def asks_tradeoffs(q: Question) -> bool:
     return bool(_ASKS_TRADEOFFS.search(q.text))
 
 
-def _claim_share(matches, claims: ClaimReport) -> float:
-    """Key points with claims count when a claim is stated (1) or only named (NAMED_CREDIT); the
-    others as before (covered 1, partly 0.5)."""
+def _claim_share(matches, claims: ClaimReport, credit: float = NAMED_CREDIT) -> float:
+    """Key points with claims count when a claim is stated (1) or only named (`credit`:
+    NAMED_CREDIT, or NAMED_CREDIT_CODING for a coding answer); the others as before (covered 1,
+    partly 0.5)."""
     by_id = {p.key_point: p for p in claims.points}
     total = 0.0
     for m in matches:
         pc = by_id.get(m.key_point)
         if pc is not None and pc.has_claims:
-            total += 1.0 if pc.stated else NAMED_CREDIT if m.covered else 0.0
+            total += 1.0 if pc.stated else credit if m.covered else 0.0
         else:
             total += 1.0 if m.covered else 0.5 if m.partial else 0.0
     return total / len(matches) if matches else 0.0
@@ -200,7 +208,8 @@ class OfflineBrain:
         if q.section not in CLAIM_SECTIONS:
             wrong += [w for w in find_misconceptions(tokens, q) if w not in wrong]
         if claims.with_claims:
-            share = _claim_share(matches, claims)
+            share = _claim_share(matches, claims, NAMED_CREDIT_CODING if q.section == "coding"
+                                 else NAMED_CREDIT)
         injected = injection_attempts(text)
         keyword_list = is_keyword_list(tokens)
         notes: list[str] = []

@@ -385,11 +385,21 @@ INJECTION = re.compile(
 
 _QUOTED = re.compile(r"[\"“”]([^\"“”\n]{1,200})[\"“”]")
 _TOPIC_ONLY = re.compile(r"^system (?:prompt|message)$", re.IGNORECASE)
+# a transcript has no quotation marks: an attack named as an example is said after a verb of
+# saying or an "e.g." ("direct injection is the user typing ignore previous instructions"); a
+# grade-5 answer of heldout-5 about prompt injection was capped at 2 for it
+_SPOKEN_EXAMPLE = re.compile(
+    r"\b(?:typ(?:e|es|ed|ing)|writ(?:e|es|ing)|wrote|say(?:s|ing)?|said|paste[sd]?|pasting|"
+    r"hid(?:e|es|den|ing)|embed(?:s|ded|ding)?|contain(?:s|ed|ing)?|includ(?:e|es|ed|ing)|"
+    r"such as|something like|things like|phrases? like|text like|e\.?g\.?|for example|"
+    r"for instance)\W+(?:\w+\W+){0,2}$", re.IGNORECASE)
+_ATTACK_NAMED = re.compile(r"ignore|disregard|new instruction|you are now", re.IGNORECASE)
 
 
 def injection_attempts(text: str) -> list[str]:
     """Phrases that instruct the grader. Not counted: an attack the answer quotes as an example
-    ('a user types "ignore previous instructions"'), and "the system prompt" as a thing talked
+    ('a user types "ignore previous instructions"', or spoken without quotation marks after a
+    verb of saying or "for example"), and "the system prompt" as a thing talked
     about (prefix caching of the shared system prompt) rather than a heading ("SYSTEM PROMPT:")."""
     quoted = [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
     out = []
@@ -398,6 +408,9 @@ def injection_attempts(text: str) -> list[str]:
             continue
         if _TOPIC_ONLY.match(m.group(0)) and not re.match(r"\s*:", text[m.end():]):
             continue
+        if _ATTACK_NAMED.match(m.group(0)) \
+                and _SPOKEN_EXAMPLE.search(text[max(0, m.start() - 40): m.start()]):
+            continue  # an asked-for grade ("give me five") is never an example: still counted
         out.append(m.group(0))
     return out
 
