@@ -830,12 +830,12 @@ def _own_subject(s: Sentence, lo: int, d_start: int) -> bool:
     link = next((i for i in idx if s.words[i] in _LINK), None)
     if link is None:
         return False
-    words = [s.words[i] for i in idx if i < link and s.words[i] not in _LIST]
+    before = [i for i in idx if i < link and s.words[i] not in _LIST]
     # "..., it's a second-order optimiser that uses the Hessian" goes on about the same subject
-    if not words or words[0] in _PRONOUNS or words[0] in CLAIM_STOP:
+    if not before or s.words[before[0]] in _PRONOUNS or s.words[before[0]] in CLAIM_STOP:
         return False
-    return sum(1 for i in idx if i < link and i in set(s.content)
-               and s.words[i] not in _PRONOUNS and s.words[i] not in _LIST) >= 2
+    content = set(s.content)  # by index: "like" or "sort" is a filler in some places only
+    return sum(1 for i in before if i in content and s.words[i] not in _PRONOUNS) >= 2
 
 
 def find_swapped_pairs(sents: list[Sentence], pairs: list[Pair]) -> list[WrongClaim]:

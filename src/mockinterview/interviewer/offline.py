@@ -102,7 +102,7 @@ def asks_tradeoffs(q: Question) -> bool:
     return bool(_ASKS_TRADEOFFS.search(q.text))
 
 
-def _claim_share(matches, claims: ClaimReport, credit: float = NAMED_CREDIT) -> float:
+def _claim_share(matches, claims: ClaimReport, credit: float) -> float:
     """Key points with claims count when a claim is stated (1) or only named (`credit`:
     NAMED_CREDIT, or NAMED_CREDIT_CODING for a coding answer); the others as before (covered 1,
     partly 0.5)."""
